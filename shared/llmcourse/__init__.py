@@ -1,0 +1,40 @@
+"""llmcourse: the helper package of the LLM engineering course.
+
+>>> from llmcourse import chat
+>>> print(chat("What is the capital of France?", model="local"))  # doctest: +SKIP
+The capital of France is Paris.
+
+Names are imported lazily so that `import llmcourse` stays fast: torch and transformers load
+only when the local model is first used.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "chat": "chat", "Reply": "chat", "Usage": "chat",
+    "get_model": "registry", "models_table": "registry", "ModelInfo": "registry",
+    "count_tokens": "tokens", "tokenizer_for": "tokens",
+    "ledger": "cost", "set_spend_limit": "cost", "estimate_cost": "cost",
+    "mask": "settings", "key_problems": "settings", "available_providers": "settings",
+    "get_engine": "engine",
+    "LLMCourseError": "errors", "KeyProblem": "errors", "ProviderError": "errors",
+    "AuthenticationError": "errors", "SpendLimitError": "errors", "UnknownModelError": "errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'llmcourse' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

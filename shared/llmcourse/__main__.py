@@ -1,0 +1,38 @@
+"""Command line: `python -m llmcourse doctor | prepare | models | serve`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m llmcourse", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("doctor", help="check Python, packages, keys, local model, Ollama, GPU")
+    prep = sub.add_parser("prepare", help="build the offline caches (tiktoken, local model)")
+    prep.add_argument("--clean", action="store_true", help="delete and rebuild the caches")
+    sub.add_parser("models", help="print the model registry")
+    args = parser.parse_args(argv)
+
+    if args.command == "doctor":
+        from .doctor import run
+        return run()
+    if args.command == "prepare":
+        from .engine import prepare
+        from .tokens import seed_tiktoken_cache
+        print(f"tiktoken encodings: {seed_tiktoken_cache()}")
+        print(f"local model: {prepare(force=args.clean)}")
+        return 0
+    if args.command == "models":
+        from .registry import checked_on, models_table
+        import pandas as pd
+        with pd.option_context("display.max_rows", None, "display.width", 200):
+            print(models_table())
+        print(f"(prices in USD per million tokens, checked {checked_on()})")
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""The exceptions llmcourse raises. Each one says what happened, to what, and what to do."""
+
+from __future__ import annotations
+
+
+class LLMCourseError(Exception):
+    """Base class of every error raised by llmcourse."""
+
+
+class KeyProblem(LLMCourseError):
+    """An API key is missing or malformed. The message names the variable and the fix."""
+
+
+class UnknownModelError(LLMCourseError, KeyError):
+    """A model name or alias is not in the registry."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class SpendLimitError(LLMCourseError):
+    """A call would take this session's spend past the limit set with `set_spend_limit`."""
+
+
+class ProviderError(LLMCourseError):
+    """A provider call failed. `provider`, `model` and `status` say where and how."""
+
+    def __init__(self, message: str, *, provider: str, model: str, status: int | None = None):
+        self.provider, self.model, self.status = provider, model, status
+        where = f"[{provider}/{model}]"
+        code = f" (HTTP {status})" if status else ""
+        super().__init__(f"{where}{code} {message}")
+
+
+class AuthenticationError(ProviderError):
+    """The provider refused the key (HTTP 401/403)."""
+
+
+class RateLimitError(ProviderError):
+    """The provider kept answering 429 after every retry."""

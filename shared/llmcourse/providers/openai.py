@@ -1,0 +1,53 @@
+"""OpenAI, through the official `openai` SDK; also every OpenAI-compatible endpoint (see compat.py)."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from .. import settings
+from .base import Completion, Provider, Request
+
+
+class OpenAIProvider(Provider):
+    name = "openai"
+    base_url: str | None = None
+    key_provider: str | None = "openai"
+    key_help = ("Check OPENAI_API_KEY in .env (https://platform.openai.com/api-keys); "
+                "run `python -m llmcourse doctor` to see what is set.")
+    max_tokens_param = "max_completion_tokens"
+
+    def client(self):
+        import openai
+
+        key = settings.api_key(self.key_provider) if self.key_provider else "not-needed"
+        base = settings.env("OPENAI_BASE_URL") if self.name == "openai" else self.base_url
+        return openai.OpenAI(api_key=key, base_url=base, max_retries=0, timeout=60.0,
+                             http_client=self.http_client)
+
+    def _params(self, req: Request) -> dict:
+        messages = ([{"role": "system", "content": req.system}] if req.system else []) + req.messages
+        params = {"model": req.model.api_id, "messages": messages}
+        if req.temperature is not None:
+            params["temperature"] = req.temperature
+        if req.max_tokens is not None:
+            params[self.max_tokens_param] = req.max_tokens
+        params.update(req.options)
+        return params
+
+    def _complete(self, req: Request) -> Completion:
+        r = self.client().chat.completions.create(**self._params(req))
+        msg = r.choices[0].message
+        usage = r.usage
+        return Completion(text=msg.content or "", raw=r,
+                          input_tokens=getattr(usage, "prompt_tokens", 0) or 0,
+                          output_tokens=getattr(usage, "completion_tokens", 0) or 0,
+                          tool_calls=list(msg.tool_calls or []))
+
+    def _stream(self, req: Request, usage: dict) -> Iterator[str]:
+        params = self._params(req) | {"stream": True, "stream_options": {"include_usage": True}}
+        for event in self.client().chat.completions.create(**params):
+            if event.usage:
+                usage.update(input_tokens=event.usage.prompt_tokens,
+                             output_tokens=event.usage.completion_tokens)
+            if event.choices and event.choices[0].delta.content:
+                yield event.choices[0].delta.content

@@ -1,0 +1,235 @@
+"""Settings and API keys: read from `.env` at the repository root and the environment.
+
+Keys are only ever shown masked:
+
+>>> mask("sk-proj-abcdefghijklmnopqrstuvwxyz9f2c")
+'sk-proj-…9f2c'
+
+`key_problems()` catches the mistakes students really make (quotes or spaces around the key,
+a pasted long dash or curly quote, a misspelt variable name, one provider's key under another's
+name) and says which key and what to do.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import KeyProblem
+
+# provider -> the environment variables that may hold its key (first found wins)
+KEY_NAMES: dict[str, tuple[str, ...]] = {
+    "openai": ("OPENAI_API_KEY",),
+    "anthropic": ("ANTHROPIC_API_KEY",),
+    "gemini": ("GOOGLE_API_KEY", "GEMINI_API_KEY"),
+    "deepseek": ("DEEPSEEK_API_KEY",),
+    "groq": ("GROQ_API_KEY",),
+    "perplexity": ("PERPLEXITY_API_KEY",),
+    "openrouter": ("OPENROUTER_API_KEY",),
+    "cohere": ("COHERE_API_KEY",),
+}
+FRONTIER = ("openai", "anthropic", "gemini")
+
+# provider -> (prefix its keys start with, a readable name); used to spot a key under the wrong name
+KEY_PREFIXES: dict[str, tuple[str, str]] = {
+    "anthropic": ("sk-ant-", "Anthropic"),
+    "openrouter": ("sk-or-", "OpenRouter"),
+    "openai": ("sk-", "OpenAI"),
+    "gemini": ("AIza", "Google Gemini"),
+    "groq": ("gsk_", "Groq"),
+    "perplexity": ("pplx-", "Perplexity"),
+}
+_PLACEHOLDERS = ("your", "xxxx", "...", "<", "paste", "changeme", "insert")
+_BAD_CHARS = {
+    "\u2014": "a long dash (—)", "\u2013": "an en dash (–)", "\u2011": "a non-breaking hyphen",
+    "\u2018": "a curly quote (‘)", "\u2019": "a curly quote (’)", "\u201c": "a curly quote (“)",
+    "\u201d": "a curly quote (”)", "\u00a0": "a non-breaking space", "\u200b": "a zero-width space",
+}
+
+
+def repo_root() -> Path:
+    """The course repository: the folder above `shared/llmcourse`, else the nearest with a `.git`."""
+    here = Path(__file__).resolve().parents[2]
+    if (here / "pyproject.toml").exists():
+        return here
+    for p in [Path.cwd(), *Path.cwd().parents]:
+        if (p / ".git").exists():
+            return p
+    return Path.cwd()
+
+
+@lru_cache(maxsize=1)
+def dotenv_values() -> dict[str, str]:
+    """The variables in `<repo>/.env` (empty when absent or when LLMCOURSE_IGNORE_DOTENV is set)."""
+    if os.environ.get("LLMCOURSE_IGNORE_DOTENV"):
+        return {}
+    path = repo_root() / ".env"
+    if not path.exists():
+        return {}
+    from dotenv import dotenv_values as _read
+
+    return {k: v for k, v in _read(path).items() if v is not None}
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    """A setting: the environment first, then `.env`, then `default`. Empty counts as unset."""
+    value = os.environ.get(name)
+    if value is None or value == "":
+        value = dotenv_values().get(name)
+    return value if value not in (None, "") else default
+
+
+def reload() -> None:
+    """Forget what was read from `.env` (after you edit it in a running notebook)."""
+    dotenv_values.cache_clear()
+
+
+def cache_dir(*parts: str) -> Path:
+    """The user cache folder for models and encodings (LLMCOURSE_CACHE, else ~/.cache/llmcourse)."""
+    base = env("LLMCOURSE_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache"), "llmcourse")
+    path = Path(base, *parts)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def mask(key: str | None) -> str:
+    """Show a key safely: its prefix (up to the last dash, at most 8 chars) and last 4 characters."""
+    if not key:
+        return "(not set)"
+    key = key.strip()
+    if len(key) < 12:
+        return "…" + key[-2:] if len(key) > 4 else "****"
+    m = re.match(r"^([A-Za-z]+[-_](?:[A-Za-z]+[-_])?)", key[:8])
+    head = m.group(1) if m else key[:3]
+    return f"{head}…{key[-4:]}"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a key: `variable`, what is wrong, what to do, and whether it is fatal."""
+
+    variable: str
+    problem: str
+    fix: str
+    fatal: bool = True
+
+    def __str__(self) -> str:
+        return f"{self.variable}: {self.problem}. {self.fix}"
+
+
+def check_key(variable: str, value: str, provider: str | None = None) -> list[Problem]:
+    """The problems of one key's value, [] when it looks well-formed."""
+    out: list[Problem] = []
+    stripped = value.strip()
+    if stripped != value:
+        out.append(Problem(variable, "has spaces or a line break around it",
+                           "Delete them in .env (llmcourse ignores them for now)", fatal=False))
+    if len(stripped) >= 2 and stripped[0] in "'\"" and stripped[-1] == stripped[0]:
+        out.append(Problem(variable, "is wrapped in quotes inside the value",
+                           "Write the key bare, e.g. OPENAI_API_KEY=sk-…, with no quotes"))
+    for ch, what in _BAD_CHARS.items():
+        if ch in value:
+            out.append(Problem(variable, f"contains {what}, which a word processor or chat app pasted in",
+                               "Copy the key again straight from the provider's dashboard into .env"))
+    if any(ord(c) > 127 for c in value if c not in _BAD_CHARS):
+        out.append(Problem(variable, "contains non-ASCII characters",
+                           "API keys are plain ASCII: copy the key again from the provider"))
+    low = stripped.lower()
+    if any(p in low for p in _PLACEHOLDERS) or len(stripped) < 12:
+        out.append(Problem(variable, "looks like a placeholder, not a real key",
+                           "Paste your real key from the provider's dashboard"))
+    if provider:
+        owner = _owner_of(stripped.strip("'\""))
+        expected = KEY_PREFIXES.get(provider)
+        if owner and owner != provider and not (provider == "deepseek" and owner == "openai"):
+            out.append(Problem(variable, f"holds what looks like a {KEY_PREFIXES[owner][1]} key",
+                               f"Put it under {KEY_NAMES[owner][0]} instead, and your "
+                               f"{provider} key under {variable}"))
+        elif expected and not owner and not out:
+            out.append(Problem(variable, f"does not start with {expected[0]!r} as {expected[1]} keys do",
+                               "Check that you copied the whole key", fatal=False))
+    return out
+
+
+def _owner_of(key: str) -> str | None:
+    for provider, (prefix, _) in KEY_PREFIXES.items():  # ordered: sk-ant-/sk-or- before sk-
+        if key.startswith(prefix):
+            return provider
+    return None
+
+
+def _known_names() -> set[str]:
+    return {n for names in KEY_NAMES.values() for n in names}
+
+
+def misspelt_names() -> list[Problem]:
+    """Variables that look like a misspelt key name (OPEN_API_KEY, ANTHROPIC_KEY, ...)."""
+    known = _known_names()
+    seen = set(os.environ) | set(dotenv_values())
+    out = []
+    for name in sorted(seen - known):
+        upper = name.upper()
+        if "KEY" not in upper or not (env(name) or "").strip():
+            continue
+        close = difflib.get_close_matches(upper, sorted(known), n=1, cutoff=0.75)
+        if close:
+            out.append(Problem(name, f"is not a name llmcourse reads (did you mean {close[0]}?)",
+                               f"Rename it to {close[0]} in .env"))
+    return out
+
+
+def key_problems() -> list[Problem]:
+    """Every problem with every key in the environment or `.env`, misspellings included."""
+    out = misspelt_names()
+    for provider, names in KEY_NAMES.items():
+        for name in names:
+            value = env(name)
+            if value:
+                out.extend(check_key(name, value, provider))
+    return out
+
+
+def _find(provider: str) -> tuple[str, str] | None:
+    if provider not in KEY_NAMES:
+        return None
+    for name in KEY_NAMES[provider]:
+        value = env(name)
+        if value and value.strip():
+            return name, value
+    return None
+
+
+def api_key(provider: str) -> str:
+    """The key for `provider`, cleaned of surrounding spaces; raises KeyProblem if absent or malformed."""
+    found = _find(provider)
+    if found is None:
+        names = " or ".join(KEY_NAMES.get(provider, (f"{provider.upper()}_API_KEY",)))
+        raise KeyProblem(f"No key for {provider}: set {names} in {repo_root() / '.env'} "
+                         f"(see .env.example), or use model='local' which needs none.")
+    name, value = found
+    problems = check_key(name, value, provider)
+    fatal = [p for p in problems if p.fatal]
+    if fatal:
+        raise KeyProblem(f"{fatal[0]} (the key is {mask(value.strip())})")
+    for p in problems:
+        warnings.warn(str(p), stacklevel=3)
+    return value.strip()
+
+
+def has_key(provider: str) -> bool:
+    """True when `provider` needs no key (local, ollama, vllm) or has a well-formed one."""
+    if provider not in KEY_NAMES:
+        return True
+    found = _find(provider)
+    return bool(found) and not any(p.fatal for p in check_key(found[0], found[1], provider))
+
+
+def available_providers() -> list[str]:
+    """Providers with a usable key, frontier ones first."""
+    return [p for p in KEY_NAMES if _find(p) and has_key(p)]
