@@ -120,6 +120,15 @@ class LocalEngine:
                                                   add_generation_prompt=add_generation_prompt)
         return self.tokenizer(text, return_tensors="pt", add_special_tokens=False)["input_ids"]
 
+    def grammar_compiler(self):
+        """The xgrammar GrammarCompiler for this tokenizer (built once; see llmcourse.structured)."""
+        if getattr(self, "_grammar_compiler", None) is None:
+            import xgrammar as xgr
+
+            info = xgr.TokenizerInfo.from_huggingface(self.tokenizer, vocab_size=self.model.config.vocab_size)
+            self._grammar_compiler = xgr.GrammarCompiler(info)
+        return self._grammar_compiler
+
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 

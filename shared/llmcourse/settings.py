@@ -2,7 +2,7 @@
 
 Keys are only ever shown masked:
 
->>> mask("sk-proj-abcdefghijklmnopqrstuvwxyz9f2c")
+>>> mask("sk-proj-" + "x" * 32 + "9f2c")
 'sk-proj-…9f2c'
 
 `key_problems()` catches the mistakes students really make (quotes or spaces around the key,
