@@ -1,0 +1,38 @@
+"""The gateway's FastAPI app: the OpenAI, Anthropic and Gemini routers over one local engine."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from fastapi import FastAPI, Request
+
+from . import anthropic_api, errors, gemini_api, openai_api
+
+log = logging.getLogger("llmcourse.gateway")
+
+
+def create_app() -> FastAPI:
+    """A FastAPI app answering the three APIs with the local model (no docs pages, no key checks)."""
+    app = FastAPI(title="llmcourse local gateway", docs_url=None, redoc_url=None, openapi_url=None)
+    errors.install(app)
+    app.include_router(openai_api.router)
+    app.include_router(anthropic_api.router)
+    app.include_router(gemini_api.router)
+
+    @app.get("/")
+    def index():
+        return {"gateway": "llmcourse", "model": "SmolLM2-135M-Instruct (local)",
+                "apis": {"openai": "/v1/chat/completions", "anthropic": "/v1/messages",
+                         "gemini": "/v1beta/models/{model}:generateContent"}}
+
+    @app.middleware("http")
+    async def access_log(request: Request, call_next):
+        # Only method, path (never the query string, where Gemini clients may put ?key=) and status.
+        start = time.perf_counter()
+        response = await call_next(request)
+        log.info("%s %s -> %d (%.0f ms)", request.method, request.url.path, response.status_code,
+                 (time.perf_counter() - start) * 1000)
+        return response
+
+    return app

@@ -1,0 +1,234 @@
+"""Gemini generateContent on the local model: POST /v1beta/models/{model}:generateContent and
+:streamGenerateContent (`?alt=sse`), plus GET /v1beta/models[/{model}].
+
+Covers `systemInstruction`, `generationConfig` (temperature, topP, maxOutputTokens, stopSequences,
+seed, responseMimeType with responseSchema or responseJsonSchema), `tools.functionDeclarations` ->
+`functionCall` parts, `functionResponse` parts in the history, and `usageMetadata`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+from . import backend
+from .backend import Ask, Answer
+from .errors import GatewayError
+
+router = APIRouter()
+
+
+class _Loose(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Content(_Loose):
+    role: StrictStr | None = None
+    parts: list[dict[str, Any]]
+
+
+class GenerationConfig(_Loose):
+    temperature: float | None = Field(None, ge=0, le=2)
+    topP: float | None = Field(None, ge=0, le=1)
+    topK: StrictInt | None = None
+    maxOutputTokens: StrictInt | None = Field(None, ge=1)
+    candidateCount: StrictInt | None = Field(None, ge=1, le=1)
+    stopSequences: list[StrictStr] | None = None
+    seed: StrictInt | None = None
+    responseMimeType: StrictStr | None = None
+    responseSchema: dict[str, Any] | None = None
+    responseJsonSchema: dict[str, Any] | None = None
+
+
+class GenerateRequest(_Loose):
+    contents: list[Content]
+    systemInstruction: Content | None = None
+    generationConfig: GenerationConfig | None = None
+    tools: list[dict[str, Any]] | None = None
+    toolConfig: dict[str, Any] | None = None
+
+
+def json_schema(schema):
+    """Gemini's OpenAPI-style Schema (type "OBJECT", nullable, propertyOrdering) -> JSON Schema."""
+    if isinstance(schema, list):
+        return [json_schema(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {}
+    for key, value in schema.items():
+        if key in ("propertyOrdering", "nullable"):
+            continue
+        if key == "type" and isinstance(value, str):
+            out["type"] = value.lower()
+        elif key == "properties" and isinstance(value, dict):
+            out["properties"] = {k: json_schema(v) for k, v in value.items()}
+        elif key in ("items", "anyOf"):
+            out[key] = json_schema(value)
+        elif key in ("minItems", "maxItems", "minLength", "maxLength", "minProperties", "maxProperties") \
+                and isinstance(value, str) and value.isdigit():
+            out[key] = int(value)   # int64 fields arrive as strings in proto JSON
+        else:
+            out[key] = value
+    if schema.get("nullable") and isinstance(out.get("type"), str):
+        out["type"] = [out["type"], "null"]
+    return out
+
+
+def _messages(req: GenerateRequest) -> list[dict]:
+    if not req.contents:
+        raise GatewayError(400, "* GenerateContentRequest.contents: contents is not specified")
+    out = []
+    if req.systemInstruction:
+        texts = [p.get("text", "") for p in req.systemInstruction.parts if isinstance(p.get("text"), str)]
+        out.append({"role": "system", "content": "\n".join(texts)})
+    for i, c in enumerate(req.contents):
+        role = "assistant" if c.role == "model" else "user"
+        if c.role not in (None, "user", "model", "function", "tool"):
+            raise GatewayError(400, f"Invalid value at 'contents[{i}].role': {c.role!r}: use 'user' or 'model'")
+        texts, calls = [], []
+        for j, p in enumerate(c.parts):
+            if isinstance(p.get("text"), str):
+                if not p.get("thought"):
+                    texts.append(p["text"])
+            elif "functionCall" in p:
+                fc = p["functionCall"] or {}
+                calls.append({"name": fc.get("name", ""), "arguments": fc.get("args") or {}})
+            elif "functionResponse" in p:
+                fr = p["functionResponse"] or {}
+                out.append({"role": "tool", "name": fr.get("name") or "the tool",
+                            "content": json.dumps(fr.get("response", {}))})
+            else:
+                raise GatewayError(400, f"Invalid value at 'contents[{i}].parts[{j}]': the local model reads "
+                                        f"text, functionCall and functionResponse parts only")
+        if texts or calls:
+            msg = {"role": role, "content": "\n".join(texts)}
+            if calls:
+                msg["tool_calls"] = calls
+            out.append(msg)
+    if not any(m["role"] == "user" for m in out):
+        raise GatewayError(400, "* GenerateContentRequest.contents: contents hold no user text")
+    return out
+
+
+def _tools(req: GenerateRequest) -> list[dict]:
+    tools = []
+    for group in req.tools or []:
+        for fd in group.get("functionDeclarations") or []:
+            if not isinstance(fd, dict) or not isinstance(fd.get("name"), str):
+                raise GatewayError(400, "* GenerateContentRequest.tools[0].function_declarations[0].name: "
+                                        "name is required")
+            params = fd.get("parametersJsonSchema") or json_schema(fd.get("parameters")) or {"type": "object"}
+            tools.append({"type": "function", "function": {"name": fd["name"], "parameters": params,
+                                                           "description": fd.get("description", "")}})
+    fcc = (req.toolConfig or {}).get("functionCallingConfig") or {}
+    if fcc.get("mode") == "NONE":
+        return []
+    if fcc.get("allowedFunctionNames"):
+        tools = [t for t in tools if t["function"]["name"] in fcc["allowedFunctionNames"]]
+    return tools
+
+
+def to_ask(model: str, req: GenerateRequest) -> Ask:
+    """Check the request as Gemini would (400/404) and turn it into an Ask."""
+    if not backend.accepts_model(model):
+        raise GatewayError(404, f"models/{model} is not found for API version v1beta, or is not supported "
+                                f"for generateContent. Call ListModels to see the list of available models.")
+    messages = _messages(req)
+    cfg = req.generationConfig or GenerationConfig()
+    schema = None
+    if cfg.responseJsonSchema is not None:
+        schema = cfg.responseJsonSchema
+    elif cfg.responseSchema is not None:
+        schema = json_schema(cfg.responseSchema)
+    elif cfg.responseMimeType == "application/json":
+        schema = {"type": "object"}
+    if schema is not None and cfg.responseMimeType not in (None, "application/json"):
+        raise GatewayError(400, "responseSchema needs responseMimeType 'application/json'")
+    return Ask(model=model, messages=messages, max_tokens=cfg.maxOutputTokens, temperature=cfg.temperature,
+               top_p=cfg.topP, seed=cfg.seed, tools=_tools(req) or None, schema=schema,
+               stop=list(cfg.stopSequences or []))
+
+
+_FINISH = {"stop": "STOP", "length": "MAX_TOKENS", "tool": "STOP"}
+
+
+def _parts(a: Answer) -> list[dict]:
+    if a.tool_call:
+        return [{"functionCall": {"name": a.tool_call["name"], "args": a.tool_call["arguments"]}}]
+    return [{"text": a.text}]
+
+
+def _response(ask: Ask, parts: list, finish: str | None, usage: tuple[int, int] | None, rid: str) -> dict:
+    cand = {"content": {"role": "model", "parts": parts}, "index": 0}
+    if finish:
+        cand["finishReason"] = finish
+    body = {"candidates": [cand], "modelVersion": ask.model, "responseId": rid}
+    if usage:
+        body["usageMetadata"] = {"promptTokenCount": usage[0], "candidatesTokenCount": usage[1],
+                                 "totalTokenCount": usage[0] + usage[1]}
+    return body
+
+
+def _sse(obj) -> str:
+    return f"data: {json.dumps(obj)}\r\n\r\n"
+
+
+def _events(ask: Ask):
+    rid = backend.new_id("")
+    if ask.tools or ask.schema is not None:
+        a = backend.answer(ask)
+        yield _sse(_response(ask, _parts(a), _FINISH[a.finish], (a.input_tokens, a.output_tokens), rid))
+        return
+    usage: dict = {}
+    for text in backend.stream(ask, usage):
+        yield _sse(_response(ask, [{"text": text}], None, None, rid))
+    yield _sse(_response(ask, [{"text": ""}], _FINISH[usage.get("finish", "stop")],
+                         (usage["input_tokens"], usage["output_tokens"]), rid))
+
+
+def _split(target: str) -> tuple[str, str]:
+    model, _, method = target.rpartition(":")
+    if not model:
+        raise GatewayError(404, f"Unknown method on models/{target}: use :generateContent or "
+                                f":streamGenerateContent")
+    return model, method
+
+
+@router.post("/v1beta/models/{target}")
+@router.post("/v1/models/{target}")
+def generate(target: str, req: GenerateRequest, request: Request):
+    model, method = _split(target)
+    if method not in ("generateContent", "streamGenerateContent"):
+        raise GatewayError(404, f"Method {method} is not served by the local gateway: use generateContent "
+                                f"or streamGenerateContent.")
+    ask = to_ask(model, req)
+    if method == "generateContent":
+        a = backend.answer(ask)
+        return _response(ask, _parts(a), _FINISH[a.finish], (a.input_tokens, a.output_tokens), backend.new_id(""))
+    backend.plan(ask)
+    if request.query_params.get("alt") == "sse":
+        return StreamingResponse(_events(ask), media_type="text/event-stream")
+    chunks = [json.loads(e[len("data: "):]) for e in _events(ask)]   # without alt=sse: one JSON array
+    return chunks
+
+
+def _card(model: str) -> dict:
+    return {"name": f"models/{model}", "displayName": model, "version": "local",
+            "inputTokenLimit": backend.CONTEXT_WINDOW, "outputTokenLimit": backend.MAX_OUTPUT,
+            "supportedGenerationMethods": ["generateContent", "streamGenerateContent"]}
+
+
+@router.get("/v1beta/models")
+def list_models():
+    return {"models": [_card(m) for m in backend.LOCAL_NAMES]}
+
+
+@router.get("/v1beta/models/{model}")
+def get_model(model: str):
+    if not backend.accepts_model(model):
+        raise GatewayError(404, f"models/{model} is not found for API version v1beta.")
+    return _card(model)
