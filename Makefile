@@ -30,7 +30,7 @@ prepare: $(STAMP)
 	$(PY) -m llmcourse prepare
 
 lab: setup
-	$(VENV)/bin/jupyter lab --ip 127.0.0.1 --port $(PORT) notebooks/00_start_here.ipynb
+	$(VENV)/bin/jupyter lab --ip 127.0.0.1 --port $(PORT) $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_start_here.ipynb
 
 # The whole suite, offline and with no keys: unit tests, then every notebook.
 test: setup

@@ -89,8 +89,10 @@ def engine_messages(messages: list[dict]) -> list[dict]:
             calls = [json.dumps({"tool": c["name"], "arguments": c.get("arguments") or {}})
                      for c in m["tool_calls"]]
             content = "\n".join(([content] if content else []) + calls)
-        if m["role"] == "tool":
-            content = f"Result of {m.get('name') or 'the tool'}: {content}"
+        if m["role"] == "tool":   # as llmcourse.tools words it for the local model
+            out.append({"role": "user", "content": f"The {m.get('name') or 'the tool'} tool returned: "
+                                                   f"{content}\nUse this to answer my question."})
+            continue
         out.append({"role": m["role"], "content": content})
     return out
 
@@ -122,19 +124,25 @@ def answer(ask: Ask) -> Answer:
     if ask.tools:
         from ..tools import local_tool_call
 
-        choice = local_tool_call(msgs, ask.tools)
+        choice = local_tool_call(ask.messages, ask.tools)   # it rewrites tool turns itself
         if choice.get("tool") not in (None, "none"):
             args = choice.get("arguments") or {}
             return Answer(tool_call={"name": choice["tool"], "arguments": args}, input_tokens=n_in,
-                          output_tokens=len(get_engine().tokenizer(json.dumps(args))["input_ids"]) + 4,
-                          finish="tool")
+                          output_tokens=get_engine().count_tokens(json.dumps(choice)), finish="tool")
         text = str(choice.get("answer") or "")
         return Answer(text=text, input_tokens=n_in, output_tokens=get_engine().count_tokens(text))
     if ask.schema is not None:
-        from ..structured import local_json
+        from ..structured import StructuredOutputError, local_json
 
-        obj, c = local_json(msgs, ask.schema, max_tokens=ask.max_tokens, temperature=ask.temperature)
-        text = c.text if _is_json(c.text) else json.dumps(obj)
+        try:
+            obj, c = local_json(ask.messages, ask.schema, max_tokens=ask.max_tokens, temperature=ask.temperature)
+        except StructuredOutputError:
+            if ask.max_tokens is None:
+                raise
+            # the client's max_tokens cut the JSON short: let the schema size the budget instead
+            obj, c = local_json(ask.messages, ask.schema, temperature=ask.temperature)
+        text = c.text if _is_json(c.text) else json.dumps(obj if isinstance(obj, (dict, list)) else
+                                                         obj.model_dump())
         return Answer(text=text, input_tokens=c.input_tokens or n_in, output_tokens=c.output_tokens)
     g = get_engine().generate(msgs, max_tokens=max_new, temperature=ask.temperature, top_p=ask.top_p,
                               seed=ask.seed)
