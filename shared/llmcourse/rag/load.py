@@ -56,7 +56,7 @@ def title_of(text: str, fallback: str) -> str:
 
 
 def _skip(path: Path, why: str) -> None:
-    warnings.warn(f"Skipped {path}: {why}", stacklevel=3)
+    warnings.warn(f"Skipped {path}: {why}", stacklevel=4)
 
 
 def read_text_file(path: Path, *, max_bytes: int = MAX_BYTES) -> str | None:
