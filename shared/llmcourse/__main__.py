@@ -13,6 +13,9 @@ def main(argv: list[str] | None = None) -> int:
     prep = sub.add_parser("prepare", help="build the offline caches (tiktoken, local model)")
     prep.add_argument("--clean", action="store_true", help="delete and rebuild the caches")
     sub.add_parser("models", help="print the model registry")
+    srv = sub.add_parser("serve", help="run the keyless OpenAI/Anthropic/Gemini gateway on the local model")
+    srv.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
+    srv.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
     args = parser.parse_args(argv)
 
     if args.command == "doctor":
@@ -30,6 +33,13 @@ def main(argv: list[str] | None = None) -> int:
         with pd.option_context("display.max_rows", None, "display.width", 200):
             print(models_table())
         print(f"(prices in USD per million tokens, checked {checked_on()})")
+        return 0
+    if args.command == "serve":
+        from .gateway import serve
+        try:
+            serve(host=args.host, port=args.port)
+        except KeyboardInterrupt:
+            pass
         return 0
     return 2
 

@@ -122,17 +122,21 @@ def default_model() -> str:
 
 def chat(prompt_or_messages, *, model: str | None = None, system: str | None = None,
          temperature: float | None = None, max_tokens: int | None = None, stream: bool = False,
-         **options) -> Reply:
+         schema=None, tools: list | None = None, **options) -> Reply:
     """Send a prompt (or a list of messages) to a model and return its Reply.
 
     model: a registry name, an alias ("fast", "smart", "local", ...) or "provider/api-id";
     default: the local model when no key is set. `stream=True` returns a Reply to iterate for
     text chunks. Extra keyword options go to the provider as they are.
+    `schema=` (a pydantic class or JSON-schema dict) fills `reply.parsed` with the validated
+    reply (see llmcourse.structured); `tools=` (functions or Tools) fills `reply.tool_calls` with
+    ToolCall(id, name, arguments) the model asks for (see llmcourse.tools.run_tools for the loop).
     """
     info = get_model(model or default_model())
     turns, system = normalize_messages(prompt_or_messages, system)
+    spec, toolset = _schema_and_tools(schema, tools, stream)
     req = Request(model=info, messages=turns, system=system, temperature=temperature,
-                  max_tokens=max_tokens, options=options)
+                  max_tokens=max_tokens, options=options, schema=spec, tools=toolset)
     if ledger.limit is not None and (info.input_price or info.output_price):
         from .tokens import count_tokens
 
@@ -147,10 +151,28 @@ def chat(prompt_or_messages, *, model: str | None = None, system: str | None = N
                       tool_calls=c.tool_calls)
         ledger.record(provider=info.provider, model=info.name, input_tokens=c.input_tokens,
                       output_tokens=c.output_tokens, cost=reply.cost)
+        if spec is not None:
+            reply.parsed = spec.parse(c.text, provider=info.provider, model=info.api_id)
         return reply
     reply = Reply(model=info)
     reply._chunks = _streamed(provider, req, reply, start)
     return reply
+
+
+def _schema_and_tools(schema, tools, stream: bool):
+    if schema is None and not tools:
+        return None, None
+    if stream:
+        raise ValueError("stream=True cannot be combined with schema= or tools=: drop stream=True "
+                         "(the reply must be complete to be parsed).")
+    if schema is not None and tools:
+        raise ValueError("Pass schema= or tools=, not both: run the tools first (llmcourse.tools.run_tools), "
+                         "then ask for the structured answer.")
+    if schema is not None:
+        from .structured import as_spec
+        return as_spec(schema), None
+    from .tools import as_tool
+    return None, [as_tool(t) for t in tools]
 
 
 def _streamed(provider, req: Request, reply: Reply, start: float) -> Iterator[str]:

@@ -79,9 +79,9 @@ class SchemaSpec:
         validator = jsonschema.validators.validator_for(self.json_schema)(self.json_schema)
         errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
         if errors:
-            e = errors[0]
-            at = "/".join(map(str, e.absolute_path)) or "(root)"
-            raise StructuredOutputError(f"The reply does not match schema {self.name!r} at {at}: {e.message}. "
+            problems = "; ".join(f"at {'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
+                                 for e in errors[:3])
+            raise StructuredOutputError(f"The reply does not match schema {self.name!r} {problems}. "
                                         f"Reply: {str(text)[:120]!r}", **where)
         return data
 

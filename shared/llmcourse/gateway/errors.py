@@ -64,6 +64,10 @@ def error_response(api: str, status: int, message: str, **kw) -> JSONResponse:
     return JSONResponse(error_body(api, status, message, **kw), status_code=status)
 
 
+_UNION_TAGS = {"str", "int", "float", "bool", "none", "dict", "list"}
+_UNION_PREFIXES = ("function-", "constrained-", "json-or-python", "lax-", "strict-")
+
+
 def _path(loc) -> str:
     """("body", "messages", 0, "content") -> "messages[0].content"."""
     out = ""
@@ -72,7 +76,7 @@ def _path(loc) -> str:
             continue
         if isinstance(part, int):
             out += f"[{part}]"
-        elif str(part).startswith(("function-", "json-or-python", "list[", "dict[", "str", "int")):
+        elif "[" in str(part) or part in _UNION_TAGS or str(part).startswith(_UNION_PREFIXES):
             continue  # pydantic's names for union members: not a field
         else:
             out += ("." if out else "") + str(part)

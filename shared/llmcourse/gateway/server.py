@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _running: "Gateway | None" = None
 _lock = threading.Lock()
 
@@ -85,6 +86,9 @@ def start(port: int = 0, *, host: str = "127.0.0.1", preload: bool = False, time
     global _running
     import uvicorn
 
+    if host not in _LOOPBACK:
+        import warnings
+        warnings.warn(f"The gateway listens on {host}: anyone on your network can use it.", stacklevel=2)
     with _lock:
         if _running is not None and _running.running:
             return _running
@@ -132,6 +136,6 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
           f"  Anthropic: Anthropic(base_url='{url}', api_key='local')\n"
           f"  Gemini:    genai.Client(api_key='local', http_options={{'base_url': '{url}'}})\n"
           f"Any API key is accepted. Ctrl+C stops it.", flush=True)
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if host not in _LOOPBACK:
         print(f"Warning: listening on {host} exposes the gateway to your network.", flush=True)
     uvicorn.Server(_config(host, sock.getsockname()[1], "info", uvicorn.config.LOGGING_CONFIG)).run(sockets=[sock])

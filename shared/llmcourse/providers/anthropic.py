@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Iterator
 
 from .. import settings
@@ -21,21 +22,33 @@ class AnthropicProvider(Provider):
                                    timeout=60.0, http_client=self.http_client)
 
     def _params(self, req: Request) -> dict:
-        params = {"model": req.model.api_id, "messages": req.messages,
+        params = {"model": req.model.api_id, "messages": to_anthropic_messages(req.messages),
                   "max_tokens": req.max_tokens or min(1024, req.model.max_output or 1024)}
         if req.system:
             params["system"] = req.system
         if req.temperature is not None:
             params["temperature"] = req.temperature
+        if req.schema is not None:  # structured output = one forced tool whose input is the reply
+            params["tools"] = [{"name": req.schema.name, "input_schema": req.schema.json_schema,
+                                "description": "Write your reply as this tool's input."}]
+            params["tool_choice"] = {"type": "tool", "name": req.schema.name}
+        elif req.tools:
+            params["tools"] = [t.to_anthropic() for t in req.tools]
         params.update(req.options)
         return params
 
     def _complete(self, req: Request) -> Completion:
         r = self.client().messages.create(**self._params(req))
+        from ..tools import ToolCall
+
         text = "".join(b.text for b in r.content if b.type == "text")
+        uses = [b for b in r.content if b.type == "tool_use"]
+        if req.schema is not None:
+            forced = [b for b in uses if b.name == req.schema.name]
+            text, uses = (json.dumps(forced[0].input) if forced else text), []
         return Completion(text=text, input_tokens=r.usage.input_tokens,
                           output_tokens=r.usage.output_tokens, raw=r,
-                          tool_calls=[b for b in r.content if b.type == "tool_use"])
+                          tool_calls=[ToolCall(id=b.id, name=b.name, arguments=dict(b.input or {})) for b in uses])
 
     def _stream(self, req: Request, usage: dict) -> Iterator[str]:
         for event in self.client().messages.create(**self._params(req), stream=True):
@@ -45,3 +58,24 @@ class AnthropicProvider(Provider):
                 yield event.delta.text
             elif event.type == "message_delta" and event.usage:
                 usage["output_tokens"] = event.usage.output_tokens
+
+
+def to_anthropic_messages(messages: list[dict]) -> list[dict]:
+    """llmcourse tool turns as tool_use / tool_result blocks (results of one turn in one user message)."""
+    out: list[dict] = []
+    for m in messages:
+        if m["role"] == "assistant" and m.get("tool_calls"):
+            blocks = [{"type": "text", "text": m["content"]}] if m.get("content") else []
+            blocks += [{"type": "tool_use", "id": c["id"], "name": c["name"], "input": c["arguments"]}
+                       for c in m["tool_calls"]]
+            out.append({"role": "assistant", "content": blocks})
+        elif m["role"] == "tool":
+            block = {"type": "tool_result", "tool_use_id": m.get("tool_call_id"),
+                     "content": m.get("content", ""), "is_error": bool(m.get("is_error"))}
+            if out and out[-1]["role"] == "user" and isinstance(out[-1]["content"], list):
+                out[-1]["content"].append(block)
+            else:
+                out.append({"role": "user", "content": [block]})
+        else:
+            out.append(m)
+    return out

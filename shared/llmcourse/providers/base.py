@@ -19,7 +19,7 @@ class Completion:
     output_tokens: int = 0
     raw: object = None
     parsed: object = None
-    tool_calls: list = field(default_factory=list)
+    tool_calls: list = field(default_factory=list)  # tools.ToolCall objects, whatever the provider
 
 
 @dataclass
@@ -32,6 +32,8 @@ class Request:
     temperature: float | None = None
     max_tokens: int | None = None
     options: dict = field(default_factory=dict)
+    schema: object = None  # a structured.SchemaSpec: the reply must be JSON of this schema
+    tools: list | None = None  # tools.Tool objects the model may call
 
 
 class Provider:

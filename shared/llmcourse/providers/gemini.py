@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Iterator
 
 from .. import settings
@@ -27,10 +28,14 @@ class GeminiProvider(Provider):
     def _args(self, req: Request) -> dict:
         from google.genai import types
 
-        contents = [types.Content(role="model" if m["role"] == "assistant" else "user",
-                                  parts=[types.Part(text=m["content"])]) for m in req.messages]
+        contents = to_gemini_contents(req.messages)
         config = {"system_instruction": req.system, "temperature": req.temperature,
                   "max_output_tokens": req.max_tokens}
+        if req.schema is not None:
+            config.update(response_mime_type="application/json", response_json_schema=req.schema.json_schema)
+        if req.tools:
+            config["tools"] = [types.Tool(function_declarations=[
+                types.FunctionDeclaration(**t.to_gemini()) for t in req.tools])]
         config.update(req.options)
         config = types.GenerateContentConfig(**{k: v for k, v in config.items() if v is not None})
         return {"model": req.model.api_id, "contents": contents, "config": config}
@@ -44,9 +49,18 @@ class GeminiProvider(Provider):
                 (u.candidates_token_count or 0) + (getattr(u, "thoughts_token_count", 0) or 0))
 
     def _complete(self, req: Request) -> Completion:
+        from ..tools import ToolCall
+
         r = self.client().models.generate_content(**self._args(req))
         i, o = self._usage(r)
-        return Completion(text=r.text or "", input_tokens=i, output_tokens=o, raw=r)
+        parts = (r.candidates[0].content.parts or []) if r.candidates and r.candidates[0].content else []
+        text = "".join(p.text for p in parts if p.text and not p.thought)
+        calls = [ToolCall(id=p.function_call.id or f"call_{n}", name=p.function_call.name,
+                          arguments=dict(p.function_call.args or {}),
+                          meta={"thought_signature": base64.b64encode(p.thought_signature).decode()}
+                          if p.thought_signature else {})
+                 for n, p in enumerate(x for x in parts if x.function_call)]
+        return Completion(text=text, input_tokens=i, output_tokens=o, raw=r, tool_calls=calls)
 
     def _stream(self, req: Request, usage: dict) -> Iterator[str]:
         for chunk in self.client().models.generate_content_stream(**self._args(req)):
@@ -55,3 +69,33 @@ class GeminiProvider(Provider):
                 usage.update(input_tokens=i, output_tokens=o)
             if chunk.text:
                 yield chunk.text
+
+
+def to_gemini_contents(messages: list[dict]) -> list:
+    """Messages as Gemini Contents; llmcourse tool turns become function_call / function_response parts."""
+    from google.genai import types
+
+    out: list = []
+    for m in messages:
+        if m["role"] == "assistant" and m.get("tool_calls"):
+            parts = [types.Part(text=m["content"])] if m.get("content") else []
+            for c in m["tool_calls"]:
+                sig = (c.get("meta") or {}).get("thought_signature")  # Gemini 3 wants it sent back
+                parts.append(types.Part(function_call=types.FunctionCall(
+                    id=c["id"] if not c["id"].startswith("call_") else None, name=c["name"], args=c["arguments"]),
+                    thought_signature=base64.b64decode(sig) if sig else None))
+            out.append(types.Content(role="model", parts=parts))
+        elif m["role"] == "tool":
+            key = "error" if m.get("is_error") else "result"
+            tid = m.get("tool_call_id") or ""
+            part = types.Part(function_response=types.FunctionResponse(
+                id=None if tid.startswith("call_") else tid or None, name=m.get("name"),
+                response={key: m.get("content", "")}))
+            if out and out[-1].role == "user" and out[-1].parts and out[-1].parts[-1].function_response:
+                out[-1].parts.append(part)
+            else:
+                out.append(types.Content(role="user", parts=[part]))
+        else:
+            out.append(types.Content(role="model" if m["role"] == "assistant" else "user",
+                                     parts=[types.Part(text=m["content"])]))
+    return out

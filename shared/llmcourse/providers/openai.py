@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Iterator
 
 from .. import settings
@@ -25,8 +26,15 @@ class OpenAIProvider(Provider):
                              http_client=self.http_client)
 
     def _params(self, req: Request) -> dict:
-        messages = ([{"role": "system", "content": req.system}] if req.system else []) + req.messages
+        messages = ([{"role": "system", "content": req.system}] if req.system else []) + to_openai_messages(req.messages)
         params = {"model": req.model.api_id, "messages": messages}
+        if req.schema is not None:
+            from ..structured import strict_schema
+
+            params["response_format"] = {"type": "json_schema", "json_schema": {
+                "name": req.schema.name, "schema": strict_schema(req.schema.json_schema), "strict": True}}
+        if req.tools:
+            params["tools"] = [t.to_openai() for t in req.tools]
         if req.temperature is not None:
             params["temperature"] = req.temperature
         if req.max_tokens is not None:
@@ -41,7 +49,7 @@ class OpenAIProvider(Provider):
         return Completion(text=msg.content or "", raw=r,
                           input_tokens=getattr(usage, "prompt_tokens", 0) or 0,
                           output_tokens=getattr(usage, "completion_tokens", 0) or 0,
-                          tool_calls=list(msg.tool_calls or []))
+                          tool_calls=[_tool_call(c) for c in msg.tool_calls or []])
 
     def _stream(self, req: Request, usage: dict) -> Iterator[str]:
         params = self._params(req) | {"stream": True, "stream_options": {"include_usage": True}}
@@ -51,3 +59,30 @@ class OpenAIProvider(Provider):
                              output_tokens=event.usage.completion_tokens)
             if event.choices and event.choices[0].delta.content:
                 yield event.choices[0].delta.content
+
+
+def _tool_call(c):
+    from ..tools import ToolCall
+
+    try:
+        args = json.loads(c.function.arguments or "{}")
+    except json.JSONDecodeError:
+        args = {"_invalid_json": c.function.arguments}  # fails the tool's schema check: fed back as an error
+    return ToolCall(id=c.id, name=c.function.name, arguments=args if isinstance(args, dict) else {"_value": args})
+
+
+def to_openai_messages(messages: list[dict]) -> list[dict]:
+    """llmcourse tool turns (see tools.run_tools) in OpenAI's format; other messages unchanged."""
+    out = []
+    for m in messages:
+        if m["role"] == "assistant" and m.get("tool_calls"):
+            calls = [c if "function" in c else
+                     {"id": c["id"], "type": "function",
+                      "function": {"name": c["name"], "arguments": json.dumps(c["arguments"])}}
+                     for c in m["tool_calls"]]
+            out.append({"role": "assistant", "content": m.get("content") or None, "tool_calls": calls})
+        elif m["role"] == "tool":
+            out.append({"role": "tool", "tool_call_id": m.get("tool_call_id"), "content": m.get("content", "")})
+        else:
+            out.append(m)
+    return out

@@ -73,7 +73,10 @@ class Answer:
 
     def with_sources(self) -> str:
         """The answer followed by the sources it rests on."""
-        refs = ", ".join(f"[{i}] {h.source}" for i, h in enumerate(self.hits, 1) if h.source in self.cited)
+        first = {}  # source -> the number of its first block
+        for i, h in enumerate(self.hits, 1):
+            first.setdefault(h.source, i)
+        refs = ", ".join(f"[{first[s]}] {s}" for s in self.cited)
         return f"{self.text.strip()}\nSources: {refs or '(none found)'}"
 
     def __str__(self) -> str:

@@ -6,8 +6,9 @@ its document's source, type, title and hash, and gets an id made from source + i
 its text: the same file chunked the same way always gives the same ids.
 
 With `add_title=True` (the default) a chunk that does not start with the document's title gets it
-as a first line, so "Pricing: $28,500" still says *which* product it is about. On our knowledge
-base that lifts recall@5 noticeably; try `add_title=False` to see it.
+as a first line, so "Pricing: $28,500" still says *which* product it is about. On the week 5
+knowledge base (600/100) it lifts MRR 0.910 -> 0.922 and recall@1 0.784 -> 0.802; recall@5 stays
+~0.94. Try `add_title=False` and compare.
 
 >>> from llmcourse.rag.load import Document, content_hash
 >>> text = "# Tern T2\\n\\n" + "The Tern T2 carries totes. " * 40

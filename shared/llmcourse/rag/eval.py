@@ -97,12 +97,14 @@ def evaluate_retrieval(kb, questions: list[dict] | str | Path | None = None, *, 
     if not isinstance(questions, list):
         questions = load_questions(questions)
     ks, depth = tuple(ks), max(max(ks), 10)
+    answerable = [q for q in questions if q.get("sources")]
+    # one batched embedding call for all questions (much faster than one call each)
+    vectors = [None] * len(answerable) if search_kw.get("rewrite") else \
+        kb.embedder.embed_documents([q["question"] for q in answerable])
     rows = []
-    for q in questions:
-        relevant = set(q.get("sources") or [])
-        if not relevant:
-            continue
-        ranked = [h.source for h in kb.search(q["question"], k=depth, **search_kw)]
+    for q, vector in zip(answerable, vectors):
+        relevant = set(q["sources"])
+        ranked = [h.source for h in kb.search(q["question"], k=depth, vector=vector, **search_kw)]
         rows.append({"id": q.get("id"), "question": q["question"], "category": q.get("category", ""),
                      "relevant": sorted(relevant), "retrieved": list(dict.fromkeys(ranked[:max(ks)])),
                      "rr": reciprocal_rank(ranked, relevant),

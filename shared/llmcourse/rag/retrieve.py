@@ -65,27 +65,28 @@ def rewrite_query(question: str, *, model: str | None = "local") -> str:
     """A search query written by `model` from `question` (falls back to the question if empty)."""
     from ..chat import chat
 
-    text = chat(REWRITE_PROMPT.format(question=question), model=model, temperature=0, max_tokens=48).text
+    text = chat(REWRITE_PROMPT.format(question=question), model=model, temperature=0, max_tokens=32).text
     text = text.strip().strip('"').splitlines()[0].strip() if text.strip() else ""
     return text or question
 
 
 def search(kb, query: str, *, k: int = 4, threshold: float | None = None, mmr: bool = False,
            fetch_k: int = 20, lambda_mult: float = 0.5, rewrite: str | None = None,
-           where: dict | None = None) -> list[Hit]:
+           where: dict | None = None, vector: np.ndarray | None = None) -> list[Hit]:
     """The `k` chunks of `kb` nearest to `query`, best first.
 
     threshold: drop hits whose cosine similarity is below it (MiniLM: ~0.3 is loosely related).
     mmr: diversify among the `fetch_k` nearest with maximal marginal relevance (`lambda_mult`).
     rewrite: a model name; that model first rewrites the query for search (`rewrite_query`).
     where: a Chroma metadata filter, e.g. {"doc_type": "products"}.
+    vector: the query's embedding when already computed (evaluation embeds all questions at once).
     """
     total = kb.count()
     if total == 0 or k <= 0:
         return []
     if rewrite:
-        query = rewrite_query(query, model=rewrite)
-    qvec = kb.embedder.embed_query(query)
+        query, vector = rewrite_query(query, model=rewrite), None
+    qvec = kb.embedder.embed_query(query) if vector is None else np.asarray(vector, dtype=np.float32)
     n = min(max(fetch_k, k) if mmr else k, total)
     res = kb.collection.query(query_embeddings=[qvec], n_results=n, where=where,
                               include=["documents", "metadatas", "distances"] + (["embeddings"] if mmr else []))

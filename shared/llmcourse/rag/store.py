@@ -167,12 +167,13 @@ class KnowledgeBase:
                 bar.update(len(batch))
 
     def search(self, query: str, *, k: int = 4, threshold: float | None = None, mmr: bool = False,
-               fetch_k: int = 20, lambda_mult: float = 0.5, rewrite: str | None = None, where: dict | None = None):
+               fetch_k: int = 20, lambda_mult: float = 0.5, rewrite: str | None = None, where: dict | None = None,
+               vector=None):
         """The `k` chunks most similar to `query`, as `Hit`s (see `llmcourse.rag.retrieve.search`)."""
         from .retrieve import search
 
         return search(self, query, k=k, threshold=threshold, mmr=mmr, fetch_k=fetch_k,
-                      lambda_mult=lambda_mult, rewrite=rewrite, where=where)
+                      lambda_mult=lambda_mult, rewrite=rewrite, where=where, vector=vector)
 
     def answer(self, question: str, *, model: str | None = "local", k: int = 4, stream: bool = False, **kw):
         """Answer `question` from the retrieved chunks with any model (see `llmcourse.rag.answer`)."""
