@@ -21,6 +21,8 @@ _EXPORTS = {
     "ledger": "cost", "set_spend_limit": "cost", "estimate_cost": "cost",
     "mask": "settings", "key_problems": "settings", "available_providers": "settings",
     "get_engine": "engine",
+    "Agent": "agents", "Memory": "agents",
+    "KnowledgeBase": "rag", "load_documents": "rag", "evaluate_retrieval": "rag",
     "trim_history": "history",
     "openai_client": "clients", "anthropic_client": "clients", "gemini_client": "clients", "model_for": "clients",
     "tool": "tools", "Tool": "tools", "ToolCall": "tools", "run_tools": "tools", "ToolRun": "tools",

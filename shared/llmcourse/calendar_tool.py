@@ -17,9 +17,6 @@ from __future__ import annotations
 import re
 import sqlite3
 from pathlib import Path
-from typing import Annotated
-
-from pydantic import Field
 
 DATE = r"^20[0-9]{2}-[01][0-9]-[0-3][0-9]$"
 TIME = r"^[0-2][0-9]:[0-5][0-9]$"
@@ -67,8 +64,8 @@ def calendar_tools(cal: Calendar) -> list:
     from .tools import tool
 
     @tool
-    def book_meeting(person: str, date: Annotated[str, Field(pattern=DATE)],
-                     time: Annotated[str, Field(pattern=TIME)], title: str = "Meeting") -> dict:
+    def book_meeting(person: str, date: str,
+                     time: str, title: str = "Meeting") -> dict:
         """Book a meeting in the calendar.
 
         Args:
@@ -80,7 +77,7 @@ def calendar_tools(cal: Calendar) -> list:
         return cal.book(title, date, time, person)
 
     @tool
-    def list_meetings(date: Annotated[str, Field(pattern=DATE)]) -> list:
+    def list_meetings(date: str) -> list:
         """List the meetings already booked on a day.
 
         Args:
@@ -88,4 +85,11 @@ def calendar_tools(cal: Calendar) -> list:
         """
         return cal.on(date)
 
+    # typing.get_type_hints drops Annotated metadata, so set the patterns on the schema itself
+    for t in (book_meeting, list_meetings):
+        t.parameters["properties"]["date"]["pattern"] = DATE
+    book_meeting.parameters["properties"]["time"]["pattern"] = TIME
+    for t in (book_meeting, list_meetings):  # a short title, so a small model's reply always closes
+        if "title" in t.parameters["properties"]:
+            t.parameters["properties"]["title"]["maxLength"] = 40
     return [book_meeting, list_meetings]

@@ -300,7 +300,7 @@ def local_tool_schema(tools: list[Tool]) -> dict:
         branches.append({"type": "object", "properties": {"tool": {"const": t.name}, "arguments": params},
                          "required": ["tool", "arguments"], "additionalProperties": False})
     branches.append({"type": "object", "properties": {"tool": {"const": "none"},
-                     "answer": {"type": "string", "maxLength": ANSWER_MAX_LENGTH}},
+                     "answer": {"type": "string", "minLength": 1, "maxLength": ANSWER_MAX_LENGTH}},
                      "required": ["tool", "answer"], "additionalProperties": False})
     return {"anyOf": branches} | ({"$defs": defs} if defs else {})
 
@@ -345,8 +345,10 @@ def local_messages(messages: list[dict]) -> list[dict]:
         elif role == "tool":
             name = m.get("name") or names.get(m.get("tool_call_id"), "the tool")
             verb = "failed with" if m.get("is_error") else "returned"
-            out.append({"role": "user", "content": f"The {name} tool {verb}: {m.get('content')}\n"
-                                                   f"Use this to answer my question."})
+            # Without the explicit "none" reply in this nudge the 135M model calls the tool again.
+            out.append({"role": "user", "content": f"The {name} tool {verb}: {m.get('content')}\nNow reply "
+                                                   '{"tool": "none", "answer": ...} to answer my question '
+                                                   "using this result."})
         else:
             out.append({"role": role, "content": m.get("content") or ""})
     return out

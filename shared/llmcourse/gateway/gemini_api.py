@@ -9,11 +9,13 @@ seed, responseMimeType with responseSchema or responseJsonSchema), `tools.functi
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic.alias_generators import to_camel
 
 from . import backend
 from .backend import Ask, Answer
@@ -23,7 +25,15 @@ router = APIRouter()
 
 
 class _Loose(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    # Gemini's JSON takes field names in camelCase or snake_case (google-genai sends some of each)
+    model_config = ConfigDict(extra="allow", alias_generator=to_camel, populate_by_name=True)
+
+
+def _get(d: dict, camel: str, default=None):
+    """d[camel] or d[snake_case of camel]."""
+    if camel in d:
+        return d[camel]
+    return d.get(re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), camel), default)
 
 
 class Content(_Loose):
@@ -33,23 +43,23 @@ class Content(_Loose):
 
 class GenerationConfig(_Loose):
     temperature: float | None = Field(None, ge=0, le=2)
-    topP: float | None = Field(None, ge=0, le=1)
-    topK: StrictInt | None = None
-    maxOutputTokens: StrictInt | None = Field(None, ge=1)
-    candidateCount: StrictInt | None = Field(None, ge=1, le=1)
-    stopSequences: list[StrictStr] | None = None
+    top_p: float | None = Field(None, ge=0, le=1)
+    top_k: StrictInt | None = None
+    max_output_tokens: StrictInt | None = Field(None, ge=1)
+    candidate_count: StrictInt | None = Field(None, ge=1, le=1)
+    stop_sequences: list[StrictStr] | None = None
     seed: StrictInt | None = None
-    responseMimeType: StrictStr | None = None
-    responseSchema: dict[str, Any] | None = None
-    responseJsonSchema: dict[str, Any] | None = None
+    response_mime_type: StrictStr | None = None
+    response_schema: dict[str, Any] | None = None
+    response_json_schema: dict[str, Any] | None = None
 
 
 class GenerateRequest(_Loose):
     contents: list[Content]
-    systemInstruction: Content | None = None
-    generationConfig: GenerationConfig | None = None
+    system_instruction: Content | None = None
+    generation_config: GenerationConfig | None = None
     tools: list[dict[str, Any]] | None = None
-    toolConfig: dict[str, Any] | None = None
+    tool_config: dict[str, Any] | None = None
 
 
 def json_schema(schema):
@@ -82,8 +92,8 @@ def _messages(req: GenerateRequest) -> list[dict]:
     if not req.contents:
         raise GatewayError(400, "* GenerateContentRequest.contents: contents is not specified")
     out = []
-    if req.systemInstruction:
-        texts = [p.get("text", "") for p in req.systemInstruction.parts if isinstance(p.get("text"), str)]
+    if req.system_instruction:
+        texts = [p.get("text", "") for p in req.system_instruction.parts if isinstance(p.get("text"), str)]
         out.append({"role": "system", "content": "\n".join(texts)})
     for i, c in enumerate(req.contents):
         role = "assistant" if c.role == "model" else "user"
@@ -94,11 +104,11 @@ def _messages(req: GenerateRequest) -> list[dict]:
             if isinstance(p.get("text"), str):
                 if not p.get("thought"):
                     texts.append(p["text"])
-            elif "functionCall" in p:
-                fc = p["functionCall"] or {}
+            elif _get(p, "functionCall") is not None:
+                fc = _get(p, "functionCall")
                 calls.append({"name": fc.get("name", ""), "arguments": fc.get("args") or {}})
-            elif "functionResponse" in p:
-                fr = p["functionResponse"] or {}
+            elif _get(p, "functionResponse") is not None:
+                fr = _get(p, "functionResponse")
                 out.append({"role": "tool", "name": fr.get("name") or "the tool",
                             "content": json.dumps(fr.get("response", {}))})
             else:
@@ -117,18 +127,19 @@ def _messages(req: GenerateRequest) -> list[dict]:
 def _tools(req: GenerateRequest) -> list[dict]:
     tools = []
     for group in req.tools or []:
-        for fd in group.get("functionDeclarations") or []:
+        for fd in _get(group, "functionDeclarations") or []:
             if not isinstance(fd, dict) or not isinstance(fd.get("name"), str):
                 raise GatewayError(400, "* GenerateContentRequest.tools[0].function_declarations[0].name: "
                                         "name is required")
-            params = fd.get("parametersJsonSchema") or json_schema(fd.get("parameters")) or {"type": "object"}
+            params = _get(fd, "parametersJsonSchema") or json_schema(fd.get("parameters")) or {"type": "object"}
             tools.append({"type": "function", "function": {"name": fd["name"], "parameters": params,
                                                            "description": fd.get("description", "")}})
-    fcc = (req.toolConfig or {}).get("functionCallingConfig") or {}
+    fcc = _get(req.tool_config or {}, "functionCallingConfig") or {}
     if fcc.get("mode") == "NONE":
         return []
-    if fcc.get("allowedFunctionNames"):
-        tools = [t for t in tools if t["function"]["name"] in fcc["allowedFunctionNames"]]
+    allowed = _get(fcc, "allowedFunctionNames")
+    if allowed:
+        tools = [t for t in tools if t["function"]["name"] in allowed]
     return tools
 
 
@@ -138,19 +149,19 @@ def to_ask(model: str, req: GenerateRequest) -> Ask:
         raise GatewayError(404, f"models/{model} is not found for API version v1beta, or is not supported "
                                 f"for generateContent. Call ListModels to see the list of available models.")
     messages = _messages(req)
-    cfg = req.generationConfig or GenerationConfig()
+    cfg = req.generation_config or GenerationConfig()
     schema = None
-    if cfg.responseJsonSchema is not None:
-        schema = cfg.responseJsonSchema
-    elif cfg.responseSchema is not None:
-        schema = json_schema(cfg.responseSchema)
-    elif cfg.responseMimeType == "application/json":
+    if cfg.response_json_schema is not None:
+        schema = cfg.response_json_schema
+    elif cfg.response_schema is not None:
+        schema = json_schema(cfg.response_schema)
+    elif cfg.response_mime_type == "application/json":
         schema = {"type": "object"}
-    if schema is not None and cfg.responseMimeType not in (None, "application/json"):
+    if schema is not None and cfg.response_mime_type not in (None, "application/json"):
         raise GatewayError(400, "responseSchema needs responseMimeType 'application/json'")
-    return Ask(model=model, messages=messages, max_tokens=cfg.maxOutputTokens, temperature=cfg.temperature,
-               top_p=cfg.topP, seed=cfg.seed, tools=_tools(req) or None, schema=schema,
-               stop=list(cfg.stopSequences or []))
+    return Ask(model=model, messages=messages, max_tokens=cfg.max_output_tokens, temperature=cfg.temperature,
+               top_p=cfg.top_p, seed=cfg.seed, tools=_tools(req) or None, schema=schema,
+               stop=list(cfg.stop_sequences or []))
 
 
 _FINISH = {"stop": "STOP", "length": "MAX_TOKENS", "tool": "STOP"}

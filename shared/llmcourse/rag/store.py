@@ -7,12 +7,17 @@ or `KnowledgeBase(host=..., port=...)`. Everything after opening the client is t
 Ingestion is idempotent: each chunk stores its document's hash, so running `ingest` again adds
 nothing, a changed file is re-embedded, and a file deleted from the folder leaves the store.
 
->>> import tempfile
->>> kb = KnowledgeBase(tempfile.mkdtemp())                    # embedded, local embeddings
->>> kb.ingest("week5_rag/knowledge-base", progress=False)     # doctest: +SKIP
-IngestSummary(added=60, updated=0, removed=0, unchanged=0, chunks_added=..., ...)
->>> kb.search("How much does the Tern T1 cost?", k=3)[0].source    # doctest: +SKIP
-'products/tern-t1.md'
+>>> import pathlib, tempfile
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (folder / "tern.md").write_text("# Tern T1\\n\\nThe Tern T1 carries 60 kg.")
+>>> _ = (folder / "leave.md").write_text("# Leave\\n\\nStaff get 28 days of paid leave.")
+>>> kb = KnowledgeBase(tempfile.mkdtemp())                    # embedded Chroma, local embeddings
+>>> print(kb.ingest(folder, progress=False))                  # doctest: +ELLIPSIS
+2 added, 0 updated, 0 removed, 0 unchanged documents (2 chunks embedded, 0 deleted) in ... s
+>>> kb.ingest(folder, progress=False).unchanged               # idempotent
+2
+>>> kb.search("How many holidays do I get?", k=1)[0].source
+'leave.md'
 """
 
 from __future__ import annotations
