@@ -155,3 +155,20 @@ def test_compat_preset_uses_its_base_url(monkeypatch):
     assert reply.text == "hi from ollama" and reply.cost == 0
     assert str(rp.requests[0].url).startswith("http://localhost:11434/v1/chat/completions")
     assert rp.body()["max_tokens"] == 5
+
+
+def test_anthropic_temperature_is_dropped_with_a_note_when_the_api_has_none(monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", ANTHROPIC_KEY)
+    model = next(m for m in registry.models().values() if m.provider == "anthropic")
+    msg = {"id": "msg_1", "type": "message", "role": "assistant", "model": model.api_id,
+           "content": [{"type": "text", "text": "Hi."}], "stop_reason": "end_turn",
+           "stop_sequence": None, "usage": {"input_tokens": 3, "output_tokens": 2}}
+    rp = Replay((200, msg)).install("anthropic")
+    from llmcourse.providers.anthropic import _takes_temperature
+    if _takes_temperature():
+        assert chat("hi", model=model.name, temperature=0.3).text == "Hi."
+        assert rp.body()["temperature"] == 0.3
+    else:
+        with pytest.warns(UserWarning, match="no temperature"):
+            assert chat("hi", model=model.name, temperature=0.3).text == "Hi."
+        assert "temperature" not in rp.body()

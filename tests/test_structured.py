@@ -21,15 +21,13 @@ class Address(BaseModel):
     country: str = Field(max_length=30)
 
 
-class Person(BaseModel):
-    """Nested objects and an integer range."""
+class Person(BaseModel):  # nested objects and an integer range
     name: str = Field(max_length=30)
     age: int = Field(ge=0, le=120)
     address: Address
 
 
-class Recipe(BaseModel):
-    """An enum and a list; `title` and the list items have no maxLength (the local path adds one)."""
+class Recipe(BaseModel):  # an enum, a list; title and items lack maxLength (the local path adds one)
     title: str
     difficulty: Literal["easy", "medium", "hard"]
     minutes: int = Field(ge=1, le=600)

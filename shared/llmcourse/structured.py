@@ -167,7 +167,7 @@ def token_budget(schema: dict, root: dict | None = None, _depth: int = 0) -> int
     """An upper bound on the tokens a reply to `schema` can take (a token has >= 1 character).
 
     >>> token_budget({"type": "object", "properties": {"ok": {"type": "boolean"}}})
-    12
+    13
     """
     root = root if root is not None else schema
     if _depth > 20 or not isinstance(schema, dict):

@@ -26,7 +26,6 @@ True
 
 from __future__ import annotations
 
-import enum
 import html
 import inspect
 import json
@@ -330,7 +329,7 @@ def local_tool_prompt(tools: list[Tool]) -> str:
 
 def local_messages(messages: list[dict]) -> list[dict]:
     """Tool turns (neutral or OpenAI style) rewritten as plain user/assistant turns for the local model."""
-    out, names = [], {}
+    out = []
     for m in messages:
         role = m.get("role")
         if role == "assistant" and m.get("tool_calls"):
@@ -339,16 +338,14 @@ def local_messages(messages: list[dict]) -> list[dict]:
                 f = c.get("function", c)
                 args = f.get("arguments") or {}
                 args = json.loads(args) if isinstance(args, str) else args
-                names[c.get("id")] = f.get("name")
                 calls.append(json.dumps({"tool": f.get("name"), "arguments": args}))
             out.append({"role": "assistant", "content": "\n".join(calls)})
         elif role == "tool":
-            name = m.get("name") or names.get(m.get("tool_call_id"), "the tool")
-            verb = "failed with" if m.get("is_error") else "returned"
-            # Without the explicit "none" reply in this nudge the 135M model calls the tool again.
-            out.append({"role": "user", "content": f"The {name} tool {verb}: {m.get('content')}\nNow reply "
-                                                   '{"tool": "none", "answer": ...} to answer my question '
-                                                   "using this result."})
+            # Measured wording: with it the 135M model answered after the result in 3 of 3 trials;
+            # "Use this to answer my question." made it call the same tool again.
+            kind = "Tool error" if m.get("is_error") else "Tool result"
+            out.append({"role": "user", "content": f"{kind}: {m.get('content')}\n"
+                                                   'Now write the answer to my question ("tool": "none").'})
         else:
             out.append({"role": role, "content": m.get("content") or ""})
     return out

@@ -26,7 +26,10 @@ class AnthropicProvider(Provider):
                   "max_tokens": req.max_tokens or min(1024, req.model.max_output or 1024)}
         if req.system:
             params["system"] = req.system
-        if req.temperature is not None:
+        if req.temperature is not None and not _takes_temperature():
+            _warn_once("Anthropic's current Messages API takes no temperature: ignored for "
+                       f"{req.model.name} (steer it with the system prompt instead).")
+        elif req.temperature is not None:
             params["temperature"] = req.temperature
         if req.schema is not None:  # structured output = one forced tool whose input is the reply
             params["tools"] = [{"name": req.schema.name, "input_schema": req.schema.json_schema,
@@ -79,3 +82,23 @@ def to_anthropic_messages(messages: list[dict]) -> list[dict]:
         else:
             out.append(m)
     return out
+
+
+def _takes_temperature() -> bool:
+    """Whether the installed SDK's messages.create still has a temperature parameter."""
+    import inspect
+
+    from anthropic.resources.messages import Messages
+
+    return "temperature" in inspect.signature(Messages.create).parameters
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        import warnings
+
+        warnings.warn(message, stacklevel=4)
