@@ -199,8 +199,8 @@ class Agent:
         from .chat import chat
 
         facts = "".join(f"\n- {x}" for x in notes + observations) or "\n- (none)"
-        system = f"{self.role}\nFacts you know:{facts}\nAnswer the user in one or two sentences using these facts."
-        return chat(goal, model=self.model, system=system, max_tokens=80).text.strip()
+        user = f"Facts:{facts}\n\nUsing only these facts, reply to: {goal}"  # small models heed the user turn
+        return chat(user, model=self.model, system=self.role, max_tokens=80).text.strip()
 
     # the loop ----------------------------------------------------------------------------------
     def run(self, goal: str) -> Trace:
