@@ -11,7 +11,7 @@ export TOKENIZERS_PARALLELISM := false
 export ANONYMIZED_TELEMETRY := False
 PORT ?= 8888
 
-.PHONY: lab test setup prepare unit notebooks bench clean-cache strip
+.PHONY: lab test setup prepare unit serve bench clean-cache strip
 
 setup: $(STAMP) prepare
 
@@ -43,8 +43,16 @@ test: setup
 unit: setup
 	$(PY) -m pytest -q tests
 
+# The keyless gateway: OpenAI, Anthropic and Gemini APIs answered by the local model.
+serve: setup
+	$(PY) -m llmcourse serve --host 127.0.0.1 --port 8000
+
+# Figures, not tests: speed, memory and quality on this machine.
 bench: setup
 	$(PY) benchmarks/local_inference.py
+	$(PY) benchmarks/gateway.py
+	$(PY) benchmarks/rag.py
+	$(PY) benchmarks/course.py
 
 strip:
 	$(VENV)/bin/nbstripout $$(git ls-files '*.ipynb')
