@@ -33,6 +33,10 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
+# `chat` is both a module and the function it defines: bind the function eagerly, or importing the
+# submodule `llmcourse.chat` anywhere (the rag package does) would leave the module under that name.
+from .chat import Reply, Usage, chat  # noqa: E402
+
 
 def __getattr__(name: str):
     if name in _EXPORTS:

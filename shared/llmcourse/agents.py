@@ -171,7 +171,7 @@ class Agent:
             "type": "array", "minItems": 1, "maxItems": self.max_steps, "items": {
                 "type": "object", "required": ["tool", "task"], "properties": {
                     "tool": {"enum": [*self.tools, FINISH]},
-                    "task": {"type": "string", "maxLength": 80}}}}}}
+                    "task": {"type": "string", "maxLength": 48}}}}}}
 
     def tool_list(self) -> str:
         return "\n".join(f"- {t.signature()}: {t.description}" for t in self.tools.values())
