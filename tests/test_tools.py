@@ -271,3 +271,19 @@ def test_gemini_tools_round_trip(monkeypatch):
     assert call_turn["parts"][0]["functionCall"] == {"name": "add", "args": {"a": 2, "b": 40}}
     assert call_turn["parts"][0]["thoughtSignature"] == "c2lnbmF0dXJl"  # sent back as Gemini 3 requires
     assert result_turn["parts"][0]["functionResponse"] == {"name": "add", "response": {"result": "42"}}
+
+
+from typing import Annotated  # noqa: E402
+
+from pydantic import Field  # noqa: E402
+
+
+def test_annotated_constraints_reach_the_schema():
+    from llmcourse.tools import Tool
+
+    def book(day: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")], hours: Annotated[int, Field(ge=1, le=8)] = 1):
+        """Book a room for a day."""
+
+    props = Tool.from_function(book).parameters["properties"]
+    assert props["day"]["pattern"] == r"^\d{4}-\d{2}-\d{2}$"
+    assert (props["hours"]["minimum"], props["hours"]["maximum"], props["hours"]["default"]) == (1, 8, 1)

@@ -160,7 +160,7 @@ def _type_hints(fn) -> dict:
     import typing
 
     try:
-        return typing.get_type_hints(fn)
+        return typing.get_type_hints(fn, include_extras=True)  # keep Annotated[..., Field(...)]
     except Exception as exc:
         raise ToolError(f"Cannot read the type hints of {getattr(fn, '__name__', fn)}(): {exc}") from exc
 
