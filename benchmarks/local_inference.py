@@ -40,7 +40,10 @@ if phase == "llama_cpp":
         ttft.append(first); tps.append(n / (time.perf_counter() - t))
     out.update(ttft_s=ttft, tokens_per_s=tps)
 else:
+    import torch, transformers  # noqa: F401  (import time reported apart from load time)
     from llmcourse import engine
+    out["import_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
     if phase == "cold":
         engine.prepare(verbose=False)
     eng = engine.LocalEngine()
@@ -91,7 +94,8 @@ def main() -> None:
         cold_txt = f"{cold_s:.2f}" if cold_s is not None else "-"
         print(f"{name:32} {cold_txt:>11} {r['load_s']:11.2f} {med(r['ttft_s']):7.3f} "
               f"{med(r['tokens_per_s']):7.1f} {r['peak_rss_mb']:11.0f}")
-    print(f"\n(cold load peak RSS {cold['peak_rss_mb']:.0f} MB; {args.runs} runs, medians; "
+    print(f"\n(load times exclude importing torch + transformers: {warm['import_s']:.2f} s; "
+          f"cold load peak RSS {cold['peak_rss_mb']:.0f} MB; {args.runs} runs, medians; "
           f"{os.cpu_count()} CPU cores; {N_TOKENS}-token greedy replies)")
 
 
