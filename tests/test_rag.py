@@ -36,20 +36,6 @@ def write_corpus(root: Path) -> Path:
     return root
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread_when_busy():
-    """On a shared, oversubscribed machine torch's thread pool spins: one thread is ~10x faster there."""
-    import os
-
-    import torch
-
-    before = torch.get_num_threads()
-    if os.getloadavg()[0] >= (os.cpu_count() or 1):
-        torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="session")
 def real_kb(tmp_path_factory):
     """The real knowledge base, ingested once with the default settings."""
