@@ -93,3 +93,14 @@ def test_local_tokenizer_and_message_overhead():
     assert 2 <= n <= 6
     msgs = [{"role": "user", "content": "Hello, world!"}]
     assert count_tokens(msgs, model="local") == n + 6
+
+
+def test_estimate_before_a_call_counts_prompt_and_caps_output():
+    from llmcourse import estimate
+
+    m = next(m for m in registry.models().values() if m.provider == "openai" and m.input_price > 0)
+    e = estimate("Hello, world!", model=m.name, system="Be brief.", max_tokens=100)
+    assert e.input_tokens == count_tokens([{"content": "Be brief."}, {"content": "Hello, world!"}], m.name)
+    assert e.max_output_tokens == 100
+    assert e.max_cost == pytest.approx(m.cost(e.input_tokens, 100))
+    assert m.name in str(e) and "$" in str(e)

@@ -18,7 +18,7 @@ _EXPORTS = {
     "chat": "chat", "Reply": "chat", "Usage": "chat",
     "get_model": "registry", "models_table": "registry", "ModelInfo": "registry",
     "count_tokens": "tokens", "tokenizer_for": "tokens",
-    "ledger": "cost", "set_spend_limit": "cost", "estimate_cost": "cost",
+    "ledger": "cost", "set_spend_limit": "cost", "estimate_cost": "cost", "estimate": "cost",
     "mask": "settings", "key_problems": "settings", "available_providers": "settings",
     "get_engine": "engine",
     "Agent": "agents", "Memory": "agents",

@@ -138,10 +138,9 @@ def chat(prompt_or_messages, *, model: str | None = None, system: str | None = N
     req = Request(model=info, messages=turns, system=system, temperature=temperature,
                   max_tokens=max_tokens, options=options, schema=spec, tools=toolset)
     if ledger.limit is not None and (info.input_price or info.output_price):
-        from .tokens import count_tokens
+        from .cost import estimate
 
-        est_in = count_tokens(([{"content": system}] if system else []) + turns, info.name)
-        ledger.check(info, info.cost(est_in, max_tokens or info.max_output or 4096))
+        ledger.check(info, estimate(turns, model=info.name, system=system, max_tokens=max_tokens).max_cost)
     provider = get_provider(info.provider)
     start = time.perf_counter()
     if not stream:

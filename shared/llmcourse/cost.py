@@ -23,6 +23,38 @@ def estimate_cost(model: ModelInfo, input_tokens: int, output_tokens: int) -> fl
 
 
 @dataclass
+class Estimate:
+    """What a call will cost at most, before it is sent."""
+
+    model: str
+    input_tokens: int
+    max_output_tokens: int
+    max_cost: float
+
+    def __str__(self) -> str:
+        return (f"{self.model}: {self.input_tokens} input tokens + up to {self.max_output_tokens} output "
+                f"tokens = at most ${self.max_cost:.6f}")
+
+
+def estimate(prompt_or_messages, *, model: str, system: str | None = None,
+             max_tokens: int | None = None) -> Estimate:
+    """The most a call can cost: prompt tokens counted offline, output at `max_tokens` (or the model's max).
+
+    >>> estimate("Hello!", model="local", max_tokens=100).max_cost
+    0.0
+    """
+    from .chat import normalize_messages
+    from .registry import get_model
+    from .tokens import count_tokens
+
+    info = get_model(model)
+    turns, system = normalize_messages(prompt_or_messages, system)
+    n_in = count_tokens(([{"content": system}] if system else []) + turns, info.name)
+    n_out = max_tokens or info.max_output or 4096
+    return Estimate(info.name, n_in, n_out, info.cost(n_in, n_out))
+
+
+@dataclass
 class Entry:
     time: float
     provider: str
