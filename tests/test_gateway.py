@@ -130,6 +130,12 @@ def test_openai_json_schema(oai):
     jsonschema.validate(json.loads(r.choices[0].message.content), PLACE)
 
 
+def test_openai_json_mode_without_schema_returns_an_object(oai):
+    r = oai.chat.completions.create(model="gpt-4o-mini", response_format={"type": "json_object"},
+                                    messages=[{"role": "user", "content": "Describe Paris as JSON."}])
+    assert isinstance(json.loads(r.choices[0].message.content), dict)
+
+
 # -- Anthropic ---------------------------------------------------------------------------------
 def test_anthropic_plain_and_stream_agree(claude):
     m = claude.messages.create(model="claude-haiku-4-5", max_tokens=12, messages=[{"role": "user", "content": Q}])

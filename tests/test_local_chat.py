@@ -61,6 +61,17 @@ def test_malformed_messages_are_named(bad, match):
 
 
 def test_unknown_option_for_local_model_is_refused():
-    from llmcourse.errors import ProviderError
-    with pytest.raises((TypeError, ProviderError), match="does not take option"):
+    with pytest.raises(TypeError, match="does not take option"):
         chat("hi", model="local", frequency_penality=1)
+
+
+def test_missing_key_for_a_frontier_model_is_a_key_problem_not_a_provider_error():
+    from llmcourse.errors import KeyProblem
+    with pytest.raises(KeyProblem, match="OPENAI_API_KEY"):
+        chat("hi", model="openai/gpt-4o-mini")
+
+
+def test_prompt_longer_than_the_context_window_is_refused_clearly():
+    from llmcourse.errors import LLMCourseError
+    with pytest.raises(LLMCourseError, match="context window"):
+        chat("word " * 9000, model="local", max_tokens=10)

@@ -132,14 +132,32 @@ class LocalEngine:
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
+    @property
+    def context_window(self) -> int:
+        return int(getattr(self.model.config, "max_position_embeddings", 8192))
+
+    def _fit(self, ids, max_tokens: int):
+        """Refuse a prompt that, with `max_tokens` more, would not fit the context window."""
+        n = int(ids.shape[1])
+        if n + max_tokens > self.context_window:
+            raise LLMCourseError(
+                f"[local/smollm2-135m] The prompt is {n} tokens and max_tokens is {max_tokens}: together more "
+                f"than the model's {self.context_window}-token context window. Shorten the conversation "
+                f"(llmcourse.trim_history) or lower max_tokens.")
+        return ids
+
+    @staticmethod
+    def _seed(seed: int | None, temperature: float | None) -> None:
+        if seed is not None and temperature and temperature > 0:
+            import torch
+            torch.manual_seed(seed)  # under the lock, so a concurrent call cannot reseed in between
+
     def _gen_kwargs(self, max_tokens, temperature, top_p, seed, logits_processor, stop_event=None):
         import torch
         from transformers import LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
 
         kw = dict(max_new_tokens=max_tokens, pad_token_id=self.tokenizer.eos_token_id)
         if temperature and temperature > 0:
-            if seed is not None:
-                torch.manual_seed(seed)
             kw.update(do_sample=True, temperature=float(temperature), top_p=top_p or 1.0, top_k=0)
         else:
             kw.update(do_sample=False, temperature=None, top_p=None, top_k=None)
@@ -159,9 +177,10 @@ class LocalEngine:
         """Complete a chat. Greedy when `temperature` is None or 0, sampled otherwise."""
         import torch
 
-        ids = self.encode_chat(messages)
+        ids = self._fit(self.encode_chat(messages), max_tokens)
         kw = self._gen_kwargs(max_tokens, temperature, top_p, seed, logits_processor)
         with self._lock, torch.inference_mode():
+            self._seed(seed, temperature)
             out = self.model.generate(ids, attention_mask=torch.ones_like(ids), **kw)
         new = out[0, ids.shape[1]:]
         text = self.tokenizer.decode(new, skip_special_tokens=True)
@@ -177,16 +196,18 @@ class LocalEngine:
         import torch
         from transformers import TextIteratorStreamer
 
-        ids = self.encode_chat(messages)
+        ids = self._fit(self.encode_chat(messages), max_tokens)
         stop = threading.Event()
-        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True,
-                                        timeout=120)
+        # no timeout: the worker may wait for the lock behind another request, and it always ends
+        # the streamer (normally or on error), so the consumer never waits forever
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         kw = self._gen_kwargs(max_tokens, temperature, top_p, seed, logits_processor, stop)
         result: dict = {}
 
         def run():
             try:
                 with self._lock, torch.inference_mode():
+                    self._seed(seed, temperature)
                     out = self.model.generate(ids, attention_mask=torch.ones_like(ids),
                                               streamer=streamer, **kw)
                 result["output_tokens"] = int(out.shape[1] - ids.shape[1])

@@ -103,8 +103,8 @@ def mask(key: str | None) -> str:
     if not key:
         return "(not set)"
     key = key.strip()
-    if len(key) < 12:
-        return "…" + key[-2:] if len(key) > 4 else "****"
+    if len(key) < 20:  # too short to show a prefix and 4 characters without giving much away
+        return "…" + key[-2:] if len(key) > 8 else "****"
     m = re.match(r"^([A-Za-z]+[-_](?:[A-Za-z]+[-_])?)", key[:8])
     head = m.group(1) if m else key[:3]
     return f"{head}…{key[-4:]}"

@@ -92,7 +92,8 @@ def as_spec(schema) -> SchemaSpec:
         return schema
     if isinstance(schema, dict):
         if schema.get("type") not in ("object", None) or not (schema.get("properties") or schema.get("anyOf")
-                                                              or schema.get("$ref")):
+                                                              or schema.get("$ref")
+                                                              or isinstance(schema.get("additionalProperties"), dict)):
             raise TypeError("schema= needs a JSON schema of an object, e.g. {'type': 'object', "
                             "'properties': {'name': {'type': 'string'}}, 'required': ['name']}")
         return SchemaSpec(_safe_name(schema.get("title") or "reply"), copy.deepcopy(schema))

@@ -116,6 +116,12 @@ def _cut_at_stop(text: str, stop: list[str]) -> tuple[str, bool]:
     return (text[:min(cuts)], True) if cuts else (text, False)
 
 
+# JSON mode with no schema (OpenAI json_object, Gemini responseMimeType alone): a small, flat object.
+OPEN_OBJECT = {"type": "object", "maxProperties": 4, "propertyNames": {"maxLength": 20},
+               "additionalProperties": {"type": ["string", "number", "boolean"], "maxLength": 60}}
+OPEN_OBJECT_TOKENS = 160  # 4 keys of <= 20 chars and values of <= 60 chars always fit
+
+
 def answer(ask: Ask) -> Answer:
     """The whole reply: a tool call when tools are offered, JSON when a schema is given, else text."""
     from ..engine import get_engine
@@ -134,6 +140,9 @@ def answer(ask: Ask) -> Answer:
     if ask.schema is not None:
         from ..structured import StructuredOutputError, local_json
 
+        if not any(k in ask.schema for k in ("properties", "anyOf", "oneOf", "$ref", "allOf")):
+            ask.schema = OPEN_OBJECT  # JSON mode without a schema: any small flat object
+            ask.max_tokens = max(ask.max_tokens or 0, OPEN_OBJECT_TOKENS)
         try:
             obj, c = local_json(ask.messages, ask.schema, max_tokens=ask.max_tokens, temperature=ask.temperature)
         except StructuredOutputError:

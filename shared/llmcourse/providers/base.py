@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from ..errors import AuthenticationError, ProviderError, RateLimitError
+from ..errors import AuthenticationError, LLMCourseError, ProviderError, RateLimitError
 from ..registry import ModelInfo
 from ..retry import AUTH, FATAL, RETRY, with_retries
 
@@ -87,7 +87,7 @@ class Provider:
                             sleep=self.sleep or time.sleep)
 
     def _wrap(self, exc: Exception, req: Request) -> Exception:
-        if isinstance(exc, ProviderError):
+        if isinstance(exc, (LLMCourseError, TypeError)):  # ours (KeyProblem, ...) or a bad argument: as is
             return exc
         kind, status = self._classify(exc)
         model = req.model.api_id
