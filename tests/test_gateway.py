@@ -317,11 +317,16 @@ def test_sdks_raise_their_own_errors(oai, claude, gem):
 def test_clients_fall_back_to_the_gateway_without_keys(gateway, capsys):
     from llmcourse.clients import anthropic_client, gemini_client, model_for, openai_client
 
+    from llmcourse.clients import DUMMY_KEY
+
     assert str(openai_client().base_url).rstrip("/") == gateway.url + "/v1"
     assert str(anthropic_client().base_url).rstrip("/") == gateway.url
-    gemini_client()
+    g = gemini_client(http_options={"timeout": 60_000})
+    assert g._api_client._http_options.base_url.rstrip("/") == gateway.url
+    assert str(openai_client(base_url="http://127.0.0.1:9/v1").base_url).startswith("http://127.0.0.1:9/")
     out = capsys.readouterr().out
-    assert out.count("local gateway") == 3 and "any-key" not in out
+    assert out.count("local gateway") == 3 and DUMMY_KEY not in out  # not for the explicit base_url
+    assert "GOOGLE_API_KEY or GEMINI_API_KEY" in out
     assert model_for("openai") == model_for("gemini") == "SmolLM2-135M-Instruct"
 
 

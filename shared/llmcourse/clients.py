@@ -15,12 +15,12 @@ from __future__ import annotations
 from . import settings
 
 DUMMY_KEY = "local-gateway-no-key-needed"
-_NAMES = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "gemini": "GOOGLE_API_KEY"}
+_PROVIDERS = ("openai", "anthropic", "gemini")
 
 
 def via_gateway(provider: str) -> bool:
     """True when `provider` ("openai", "anthropic", "gemini") has no usable key here."""
-    if provider not in _NAMES:
+    if provider not in _PROVIDERS:
         raise ValueError(f"Unknown provider {provider!r}: use 'openai', 'anthropic' or 'gemini'.")
     return not settings.has_key(provider)
 
@@ -29,7 +29,8 @@ def _gateway_url(provider: str, who: str, suffix: str = "") -> str:
     from .gateway import start
 
     url = start().url + suffix
-    print(f"llmcourse: no {_NAMES[provider]}, so {who}() talks to the local gateway at {url} "
+    names = " or ".join(settings.KEY_NAMES[provider])
+    print(f"llmcourse: no {names}, so {who}() talks to the local gateway at {url} "
           f"(SmolLM2-135M, any model id).")
     return url
 
@@ -45,8 +46,9 @@ def openai_client(**kwargs):
     import openai
 
     if via_gateway("openai"):
-        return openai.OpenAI(api_key=DUMMY_KEY, base_url=_gateway_url("openai", "openai_client", "/v1"),
-                             **kwargs)
+        if "base_url" not in kwargs:
+            kwargs["base_url"] = _gateway_url("openai", "openai_client", "/v1")
+        return openai.OpenAI(api_key=DUMMY_KEY, **kwargs)
     return openai.OpenAI(api_key=_real("openai", "openai_client"), **kwargs)
 
 
@@ -55,8 +57,9 @@ def anthropic_client(**kwargs):
     import anthropic
 
     if via_gateway("anthropic"):
-        return anthropic.Anthropic(api_key=DUMMY_KEY, base_url=_gateway_url("anthropic", "anthropic_client"),
-                                   **kwargs)
+        if "base_url" not in kwargs:
+            kwargs["base_url"] = _gateway_url("anthropic", "anthropic_client")
+        return anthropic.Anthropic(api_key=DUMMY_KEY, **kwargs)
     return anthropic.Anthropic(api_key=_real("anthropic", "anthropic_client"), **kwargs)
 
 
@@ -66,7 +69,10 @@ def gemini_client(**kwargs):
     from google.genai import types
 
     if via_gateway("gemini"):
-        opts = types.HttpOptions(base_url=_gateway_url("gemini", "gemini_client"))
+        opts = kwargs.pop("http_options", None) or types.HttpOptions()
+        if isinstance(opts, dict):
+            opts = types.HttpOptions(**opts)
+        opts.base_url = opts.base_url or _gateway_url("gemini", "gemini_client")
         return genai.Client(api_key=DUMMY_KEY, http_options=opts, **kwargs)
     return genai.Client(api_key=_real("gemini", "gemini_client"), **kwargs)
 
