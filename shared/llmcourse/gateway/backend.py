@@ -89,9 +89,9 @@ def engine_messages(messages: list[dict]) -> list[dict]:
             calls = [json.dumps({"tool": c["name"], "arguments": c.get("arguments") or {}})
                      for c in m["tool_calls"]]
             content = "\n".join(([content] if content else []) + calls)
-        if m["role"] == "tool":   # as llmcourse.tools words it for the local model
-            out.append({"role": "user", "content": f"The {m.get('name') or 'the tool'} tool returned: "
-                                                   f"{content}\nUse this to answer my question."})
+        if m["role"] == "tool":   # plain-text turn; with tools offered, llmcourse.tools rewrites history itself
+            who = f"The {m['name']} tool" if m.get("name") else "The tool"
+            out.append({"role": "user", "content": f"{who} returned: {content}\nUse this to answer my question."})
             continue
         out.append({"role": m["role"], "content": content})
     return out

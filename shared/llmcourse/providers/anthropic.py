@@ -54,13 +54,14 @@ class AnthropicProvider(Provider):
                           tool_calls=[ToolCall(id=b.id, name=b.name, arguments=dict(b.input or {})) for b in uses])
 
     def _stream(self, req: Request, usage: dict) -> Iterator[str]:
-        for event in self.client().messages.create(**self._params(req), stream=True):
-            if event.type == "message_start":
-                usage["input_tokens"] = event.message.usage.input_tokens
-            elif event.type == "content_block_delta" and event.delta.type == "text_delta":
-                yield event.delta.text
-            elif event.type == "message_delta" and event.usage:
-                usage["output_tokens"] = event.usage.output_tokens
+        with self.client().messages.create(**self._params(req), stream=True) as events:
+            for event in events:
+                if event.type == "message_start":
+                    usage["input_tokens"] = event.message.usage.input_tokens
+                elif event.type == "content_block_delta" and event.delta.type == "text_delta":
+                    yield event.delta.text
+                elif event.type == "message_delta" and event.usage:
+                    usage["output_tokens"] = event.usage.output_tokens
 
 
 def to_anthropic_messages(messages: list[dict]) -> list[dict]:

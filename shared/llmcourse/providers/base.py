@@ -80,6 +80,9 @@ class Provider:
             raise
         except Exception as exc:
             raise self._wrap(exc, req) from exc
+        finally:
+            if it is not None:
+                it.close()  # the reader stopped early: close the HTTP stream / stop local generation
 
     def _retry(self, fn):
         import time

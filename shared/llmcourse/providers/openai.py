@@ -53,12 +53,13 @@ class OpenAIProvider(Provider):
 
     def _stream(self, req: Request, usage: dict) -> Iterator[str]:
         params = self._params(req) | {"stream": True, "stream_options": {"include_usage": True}}
-        for event in self.client().chat.completions.create(**params):
-            if event.usage:
-                usage.update(input_tokens=event.usage.prompt_tokens,
-                             output_tokens=event.usage.completion_tokens)
-            if event.choices and event.choices[0].delta.content:
-                yield event.choices[0].delta.content
+        with self.client().chat.completions.create(**params) as events:  # closed even if the reader stops early
+            for event in events:
+                if event.usage:
+                    usage.update(input_tokens=event.usage.prompt_tokens,
+                                 output_tokens=event.usage.completion_tokens)
+                if event.choices and event.choices[0].delta.content:
+                    yield event.choices[0].delta.content
 
 
 def _tool_call(c):
