@@ -116,6 +116,19 @@ def test_ingest_is_idempotent_and_follows_updates_and_deletions(tmp_path):
     assert kb.ingest(corpus, chunk_size=300, chunk_overlap=0, progress=False).updated == 2
 
 
+def test_an_interrupted_ingest_is_completed_on_the_next_run(tmp_path):
+    corpus = tmp_path / "kb"
+    corpus.mkdir()
+    (corpus / "long.md").write_text("# Long\n\n" + "\n\n".join(f"Fact {i}: robot {i} lifts {i} kg." for i in range(60)))
+    kb = KnowledgeBase(tmp_path / "chroma", collection="interrupted")
+    kb.ingest(corpus, chunk_size=200, chunk_overlap=0, progress=False)
+    full = kb.count()
+    ids = kb.collection.get(include=[])["ids"]
+    kb.collection.delete(ids=ids[: len(ids) // 2])  # as if the run died half-way through the document
+    again = kb.ingest(corpus, chunk_size=200, chunk_overlap=0, progress=False)
+    assert again.updated == 1 and kb.count() == full
+
+
 def test_collection_remembers_its_embedder(tmp_path):
     class Fake:
         name = "fake-embedder"

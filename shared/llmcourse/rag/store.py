@@ -130,14 +130,15 @@ class KnowledgeBase:
         chunking = f"{chunk_size}/{chunk_overlap}/{int(add_title)}"
         stored: dict[str, dict] = {}  # source -> {"hash", "chunking", "ids"}
         for cid, meta in self._all_metadata().items():
-            entry = stored.setdefault(meta["source"], {"hash": meta.get("doc_hash"),
+            entry = stored.setdefault(meta["source"], {"hash": meta.get("doc_hash"), "n": meta.get("n_chunks"),
                                                        "chunking": meta.get("chunking"), "ids": []})
             entry["ids"].append(cid)
         summary = IngestSummary()
         to_embed, to_delete = [], []
         for doc in docs:
             old = stored.pop(doc.source, None)
-            if old and old["hash"] == doc.hash and old["chunking"] == chunking:
+            complete = old and old["n"] == len(old["ids"])  # an interrupted ingest leaves a document short
+            if complete and old["hash"] == doc.hash and old["chunking"] == chunking:
                 summary.unchanged += 1
                 continue
             if old:
@@ -160,15 +161,19 @@ class KnowledgeBase:
         return summary
 
     def _add(self, chunks, chunking: str, progress: bool) -> None:
+        from collections import Counter
+
         from tqdm.auto import tqdm
 
+        per_doc = Counter(c.source for c in chunks)
         with tqdm(total=len(chunks), desc="Embedding chunks", unit="chunk",
                   disable=not progress or not chunks) as bar:
             for i in range(0, len(chunks), BATCH):
                 batch = chunks[i:i + BATCH]
                 vectors = self.embedder.embed_documents([c.text for c in batch])
                 self.collection.add(ids=[c.id for c in batch], documents=[c.text for c in batch],
-                                    embeddings=vectors, metadatas=[c.metadata(chunking=chunking) for c in batch])
+                                    embeddings=vectors, metadatas=[c.metadata(chunking=chunking, n_chunks=per_doc[c.source])
+                                               for c in batch])
                 bar.update(len(batch))
 
     def search(self, query: str, *, k: int = 4, threshold: float | None = None, mmr: bool = False,
