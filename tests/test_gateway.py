@@ -136,6 +136,14 @@ def test_openai_json_mode_without_schema_returns_an_object(oai):
     assert isinstance(json.loads(r.choices[0].message.content), dict)
 
 
+def test_openai_stream_in_json_mode_sends_the_whole_object(oai):
+    chunks = list(oai.chat.completions.create(model="gpt-4o-mini", response_format={"type": "json_object"},
+                                              stream=True, messages=[{"role": "user", "content": "Paris as JSON."}]))
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert isinstance(json.loads(text), dict)
+    assert chunks[-1].choices[0].finish_reason == "stop"
+
+
 # -- Anthropic ---------------------------------------------------------------------------------
 def test_anthropic_plain_and_stream_agree(claude):
     m = claude.messages.create(model="claude-haiku-4-5", max_tokens=12, messages=[{"role": "user", "content": Q}])

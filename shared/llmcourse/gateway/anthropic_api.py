@@ -157,10 +157,10 @@ def _event(kind: str, data: dict) -> str:
     return f"event: {kind}\ndata: {json.dumps({'type': kind} | data)}\n\n"
 
 
-def _events(ask: Ask, n_in: int):
+def _events(ask: Ask, n_in: int, whole=None):
     yield _event("message_start", {"message": _message(ask, [], None, n_in, 1)})
-    if ask.tools or ask.schema is not None:
-        a = backend.answer(ask)
+    if whole is not None:  # tool use or JSON, computed before the stream started
+        a = whole
         block = _content(a)[0]
         if a.tool_call:
             yield _event("content_block_start", {"index": 0, "content_block": block | {"input": {}}})
@@ -190,7 +190,8 @@ def messages(req: MessagesRequest):
     ask = to_ask(req)
     if req.stream:
         _, n_in, _ = backend.plan(ask)
-        return StreamingResponse(_events(ask, n_in), media_type="text/event-stream",
+        whole = backend.answer(ask) if ask.tools or ask.schema is not None else None  # errors before the 200
+        return StreamingResponse(_events(ask, n_in, whole), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
     a = backend.answer(ask)
     return _message(ask, _content(a), _STOP[a.finish], a.input_tokens, a.output_tokens)

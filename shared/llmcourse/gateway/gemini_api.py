@@ -188,10 +188,10 @@ def _sse(obj) -> str:
     return f"data: {json.dumps(obj)}\r\n\r\n"
 
 
-def _events(ask: Ask):
+def _events(ask: Ask, whole=None):
     rid = backend.new_id("")
-    if ask.tools or ask.schema is not None:
-        a = backend.answer(ask)
+    if whole is not None:  # tool call or JSON, computed before the stream started
+        a = whole
         yield _sse(_response(ask, _parts(a), _FINISH[a.finish], (a.input_tokens, a.output_tokens), rid))
         return
     usage: dict = {}
@@ -221,9 +221,10 @@ def generate(target: str, req: GenerateRequest, request: Request):
         a = backend.answer(ask)
         return _response(ask, _parts(a), _FINISH[a.finish], (a.input_tokens, a.output_tokens), backend.new_id(""))
     backend.plan(ask)
+    whole = backend.answer(ask) if ask.tools or ask.schema is not None else None  # errors before the 200
     if request.query_params.get("alt") == "sse":
-        return StreamingResponse(_events(ask), media_type="text/event-stream")
-    chunks = [json.loads(e[len("data: "):]) for e in _events(ask)]   # without alt=sse: one JSON array
+        return StreamingResponse(_events(ask, whole), media_type="text/event-stream")
+    chunks = [json.loads(e[len("data: "):]) for e in _events(ask, whole)]   # without alt=sse: one JSON array
     return chunks
 
 

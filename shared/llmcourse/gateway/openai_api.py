@@ -171,7 +171,7 @@ def _sse(obj) -> str:
     return f"data: {json.dumps(obj)}\n\n"
 
 
-def _events(ask: Ask, include_usage: bool):
+def _events(ask: Ask, include_usage: bool, whole=None):
     base = {"id": backend.new_id("chatcmpl-"), "object": "chat.completion.chunk", "created": backend.now(),
             "model": ask.model, "system_fingerprint": "llmcourse-local"}
 
@@ -179,8 +179,8 @@ def _events(ask: Ask, include_usage: bool):
         body = base | {"choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]}
         return _sse(body | {"usage": None} if include_usage else body)
 
-    if ask.tools or ask.schema is not None:
-        a = backend.answer(ask)   # tool calls and JSON come whole, then are sent as one delta
+    if whole is not None:
+        a = whole   # tool calls and JSON come whole (computed before the stream), sent as one delta
         yield chunk({"role": "assistant", "content": "" if not a.tool_call else None})
         if a.tool_call:
             calls = [c | {"index": 0} for c in _tool_calls(a)]
@@ -205,7 +205,8 @@ def chat_completions(req: ChatRequest):
     if req.stream:
         backend.plan(ask)  # raise the 400 for an oversized input before the stream starts
         include = bool((req.stream_options or {}).get("include_usage"))
-        return StreamingResponse(_events(ask, include), media_type="text/event-stream",
+        whole = backend.answer(ask) if ask.tools or ask.schema is not None else None  # errors before the 200
+        return StreamingResponse(_events(ask, include, whole), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
     return completion(ask, backend.answer(ask))
 
