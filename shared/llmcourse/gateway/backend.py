@@ -26,8 +26,16 @@ from .errors import GatewayError
 LOCAL_ID = "SmolLM2-135M-Instruct"
 LOCAL_NAMES = ("local", "smollm2-135m", LOCAL_ID)
 FRONTIER_PREFIXES = ("gpt-", "chatgpt-", "o1", "o3", "o4", "claude-", "gemini-", "gemma-")
-CONTEXT_WINDOW = 8192       # SmolLM2-135M-Instruct's context window (models.toml)
-MAX_OUTPUT = 2048           # the registry's max_output for the local model
+
+
+def limits() -> tuple[int, int]:
+    """(context window, max output) of the local model, from the registry (models.toml)."""
+    from ..registry import get_model
+
+    m = get_model("local")
+    return m.context_window, m.max_output
+
+
 DEFAULT_MAX_TOKENS = 512    # when a client sets no limit (OpenAI and Gemini make it optional)
 
 
@@ -103,12 +111,13 @@ def plan(ask: Ask) -> tuple[list[dict], int, int]:
 
     msgs = engine_messages(ask.messages)
     n_in = int(get_engine().encode_chat(msgs).shape[1])
-    if n_in >= CONTEXT_WINDOW:
-        raise GatewayError(400, f"This model's maximum context length is {CONTEXT_WINDOW} tokens. However, "
+    context_window, max_output = limits()
+    if n_in >= context_window:
+        raise GatewayError(400, f"This model's maximum context length is {context_window} tokens. However, "
                                 f"your messages resulted in {n_in} tokens. Please reduce the length of the "
                                 f"messages.", param="messages", code="context_length_exceeded")
     limit = ask.max_tokens or DEFAULT_MAX_TOKENS
-    return msgs, n_in, max(1, min(limit, MAX_OUTPUT, CONTEXT_WINDOW - n_in))
+    return msgs, n_in, max(1, min(limit, max_output, context_window - n_in))
 
 
 def _cut_at_stop(text: str, stop: list[str]) -> tuple[str, bool]:

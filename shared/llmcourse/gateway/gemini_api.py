@@ -230,7 +230,7 @@ def generate(target: str, req: GenerateRequest, request: Request):
 
 def _card(model: str) -> dict:
     return {"name": f"models/{model}", "displayName": model, "version": "local",
-            "inputTokenLimit": backend.CONTEXT_WINDOW, "outputTokenLimit": backend.MAX_OUTPUT,
+            "inputTokenLimit": backend.limits()[0], "outputTokenLimit": backend.limits()[1],
             "supportedGenerationMethods": ["generateContent", "streamGenerateContent"]}
 
 
