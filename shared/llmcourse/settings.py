@@ -233,3 +233,18 @@ def has_key(provider: str) -> bool:
 def available_providers() -> list[str]:
     """Providers with a usable key, frontier ones first."""
     return [p for p in KEY_NAMES if _find(p) and has_key(p)]
+
+
+# key-shaped strings: provider prefixes followed by a key body (scrubbed from every error we show)
+_KEY_SHAPES = re.compile(r"(?:sk-ant-|sk-or-|sk-proj-|sk-|AIza|gsk_|pplx-|hf_|xai-)[A-Za-z0-9_\-]{8,}")
+
+
+def scrub(text: str) -> str:
+    """`text` with every key-shaped string and every configured key's value replaced by its mask."""
+    text = str(text)
+    for names in KEY_NAMES.values():
+        for name in names:
+            value = (env(name) or "").strip()
+            if len(value) >= 8 and value in text:
+                text = text.replace(value, mask(value))
+    return _KEY_SHAPES.sub(lambda m: mask(m.group(0)), text)
