@@ -14,12 +14,14 @@ class AnthropicProvider(Provider):
     key_help = ("Check ANTHROPIC_API_KEY in .env (https://console.anthropic.com/settings/keys); "
                 "run `python -m llmcourse doctor` to see what is set.")
 
-    def client(self):
+    def _client_config(self) -> tuple:
+        return settings.api_key("anthropic"), settings.env("ANTHROPIC_BASE_URL")
+
+    def _build_client(self, key, base_url):
         import anthropic
 
-        return anthropic.Anthropic(api_key=settings.api_key("anthropic"),
-                                   base_url=settings.env("ANTHROPIC_BASE_URL"), max_retries=0,
-                                   timeout=60.0, http_client=self.http_client)
+        return anthropic.Anthropic(api_key=key, base_url=base_url, max_retries=0, timeout=60.0,
+                                   http_client=self.http_client)
 
     def _params(self, req: Request) -> dict:
         params = {"model": req.model.api_id, "messages": to_anthropic_messages(req.messages),

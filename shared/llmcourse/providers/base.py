@@ -46,6 +46,23 @@ class Provider:
         self.http_client = None  # tests inject an httpx2.Client with a MockTransport here
         self.attempts = 4
         self.sleep = None
+        self._client, self._client_for = None, None
+
+    def client(self):
+        """The SDK client for the current key and base URL: built once, reused (one connection pool),
+        rebuilt when either changes. Callers keep it in a local while a request runs: Gemini's
+        client closes its connection when garbage-collected."""
+        config = self._client_config() + (id(self.http_client),)
+        if self._client is None or config != self._client_for:
+            self._client, self._client_for = self._build_client(*config[:-1]), config
+        return self._client
+
+    def _client_config(self) -> tuple:
+        """(key, base URL) as settings say now."""
+        raise NotImplementedError
+
+    def _build_client(self, key, base_url):
+        raise NotImplementedError
 
     # subclasses -----------------------------------------------------------------------------
     def _complete(self, req: Request) -> Completion:

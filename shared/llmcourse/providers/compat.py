@@ -30,13 +30,18 @@ class CompatProvider(OpenAIProvider):
     def __init__(self, name: str, base_url: str | None = None, key_provider: str | None = None,
                  key_help: str = ""):
         super().__init__()
-        self.name = name
+        self.name, self._default_url = name, None
         if name in PRESETS:
-            default_url, key_provider, key_help = PRESETS[name]
-            base_url = base_url or settings.env(f"{name.upper()}_BASE_URL") or default_url
-        if not base_url:
+            self._default_url, key_provider, key_help = PRESETS[name]
+        elif not base_url:
             raise ValueError(f"Provider {name!r} needs a base_url (e.g. http://localhost:8000/v1)")
-        self.base_url, self.key_provider, self.key_help = base_url, key_provider, key_help
+        self._fixed_url, self.key_provider, self.key_help = base_url, key_provider, key_help
+
+    @property
+    def base_url(self) -> str:
+        """The caller's base_url, else `<NAME>_BASE_URL` from .env/environment (read on every call),
+        else the preset's default."""
+        return self._fixed_url or settings.env(f"{self.name.upper()}_BASE_URL") or self._default_url
 
     def _wrap(self, exc, req):
         err = super()._wrap(exc, req)

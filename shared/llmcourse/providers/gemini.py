@@ -14,16 +14,19 @@ class GeminiProvider(Provider):
     key_help = ("Check GOOGLE_API_KEY (or GEMINI_API_KEY) in .env (https://aistudio.google.com/apikey); "
                 "run `python -m llmcourse doctor` to see what is set.")
 
-    def client(self):
+    def _client_config(self) -> tuple:
+        # GOOGLE_GEMINI_BASE_URL is google-genai's own variable; GEMINI_BASE_URL the course's older name
+        base = settings.env("GOOGLE_GEMINI_BASE_URL") or settings.env("GEMINI_BASE_URL")
+        return settings.api_key("gemini"), base
+
+    def _build_client(self, key, base_url):
         from google import genai
         from google.genai import types
 
-        opts = {}
-        if settings.env("GEMINI_BASE_URL"):
-            opts["base_url"] = settings.env("GEMINI_BASE_URL")
+        opts = {"base_url": base_url} if base_url else {}
         if self.http_client is not None:
             opts["httpx_client"] = self.http_client
-        return genai.Client(api_key=settings.api_key("gemini"), http_options=types.HttpOptions(**opts))
+        return genai.Client(api_key=key, http_options=types.HttpOptions(**opts))
 
     def _args(self, req: Request) -> dict:
         from google.genai import types
@@ -51,7 +54,8 @@ class GeminiProvider(Provider):
     def _complete(self, req: Request) -> Completion:
         from ..tools import ToolCall
 
-        r = self.client().models.generate_content(**self._args(req))
+        client = self.client()  # held in a local: a collected genai.Client closes its connection
+        r = client.models.generate_content(**self._args(req))
         i, o = self._usage(r)
         parts = (r.candidates[0].content.parts or []) if r.candidates and r.candidates[0].content else []
         text = "".join(p.text for p in parts if p.text and not p.thought)
@@ -63,7 +67,8 @@ class GeminiProvider(Provider):
         return Completion(text=text, input_tokens=i, output_tokens=o, raw=r, tool_calls=calls)
 
     def _stream(self, req: Request, usage: dict) -> Iterator[str]:
-        for chunk in self.client().models.generate_content_stream(**self._args(req)):
+        client = self.client()
+        for chunk in client.models.generate_content_stream(**self._args(req)):
             i, o = self._usage(chunk)
             if i or o:
                 usage.update(input_tokens=i, output_tokens=o)

@@ -17,12 +17,14 @@ class OpenAIProvider(Provider):
                 "run `python -m llmcourse doctor` to see what is set.")
     max_tokens_param = "max_completion_tokens"
 
-    def client(self):
+    def _client_config(self) -> tuple:
+        key = settings.api_key(self.key_provider) if self.key_provider else "not-needed"
+        return key, settings.env("OPENAI_BASE_URL") if self.name == "openai" else self.base_url
+
+    def _build_client(self, key, base_url):
         import openai
 
-        key = settings.api_key(self.key_provider) if self.key_provider else "not-needed"
-        base = settings.env("OPENAI_BASE_URL") if self.name == "openai" else self.base_url
-        return openai.OpenAI(api_key=key, base_url=base, max_retries=0, timeout=60.0,
+        return openai.OpenAI(api_key=key, base_url=base_url, max_retries=0, timeout=60.0,
                              http_client=self.http_client)
 
     def _params(self, req: Request) -> dict:
@@ -43,7 +45,8 @@ class OpenAIProvider(Provider):
         return params
 
     def _complete(self, req: Request) -> Completion:
-        r = self.client().chat.completions.create(**self._params(req))
+        client = self.client()
+        r = client.chat.completions.create(**self._params(req))
         msg = r.choices[0].message
         usage = r.usage
         return Completion(text=msg.content or "", raw=r,
