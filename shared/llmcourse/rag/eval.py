@@ -12,17 +12,22 @@ are left out of the retrieval metrics.
 0.631
 >>> keyword_coverage("It launched on 14 June 2016 at $28,500.", ["14 June 2016", "$28,500", "Pigeon"])
 0.667
->>> parse_judgement('{"score": 4, "reason": "Correct but terse."}').score
-4
+
+The metrics and the judge live in `llmcourse.evaluation` (week 4 uses them for every kind of
+evaluation); this module applies them to a knowledge base.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ..evaluation.judge import JUDGE_PROMPT, Judgement, judge
+from ..evaluation.metrics import keyword_coverage, ndcg_at_k, recall_at_k, reciprocal_rank
+
+__all__ = ["JUDGE_PROMPT", "Judgement", "RetrievalReport", "evaluate_answers", "evaluate_retrieval",
+           "keyword_coverage", "llm_judge", "load_questions", "ndcg_at_k", "recall_at_k", "reciprocal_rank"]
 
 DEFAULT_QUESTIONS = Path("week5_rag/evaluation/questions.jsonl")
 
@@ -41,27 +46,6 @@ def load_questions(path: str | Path | None = None) -> list[dict]:
             except json.JSONDecodeError as e:
                 raise ValueError(f"{path}, line {n}: not valid JSON ({e.msg}); fix that line") from e
     return rows
-
-
-def recall_at_k(ranked_sources: list[str], relevant: set[str], k: int) -> float:
-    """The share of relevant documents with a chunk among the top k."""
-    return len(set(ranked_sources[:k]) & relevant) / len(relevant) if relevant else 0.0
-
-
-def reciprocal_rank(ranked_sources: list[str], relevant: set[str]) -> float:
-    """1 / rank of the first chunk from a relevant document (0 when none is retrieved)."""
-    return next((1.0 / i for i, s in enumerate(ranked_sources, 1) if s in relevant), 0.0)
-
-
-def ndcg_at_k(ranked_sources: list[str], relevant: set[str], k: int) -> float:
-    """nDCG@k with binary gains; a document's later chunks add nothing (no double counting)."""
-    seen, dcg = set(), 0.0
-    for i, s in enumerate(ranked_sources[:k], 1):
-        if s in relevant and s not in seen:
-            seen.add(s)
-            dcg += 1 / math.log2(i + 1)
-    ideal = sum(1 / math.log2(i + 1) for i in range(1, min(len(relevant), k) + 1))
-    return dcg / ideal if ideal else 0.0
 
 
 @dataclass
@@ -118,62 +102,9 @@ def evaluate_retrieval(kb, questions: list[dict] | str | Path | None = None, *, 
                            ndcg={k: sum(r["ndcg"][k] for r in rows) / n for k in ks}, rows=rows)
 
 
-def _norm(s: str) -> str:
-    return re.sub(r"\s+", " ", s.lower().replace(",", "")).strip()
-
-
-def keyword_coverage(answer: str, keywords: list[str]) -> float:
-    """The share of `keywords` found in `answer` (case-insensitive; "28,500" matches "28500")."""
-    if not keywords:
-        return 1.0
-    text = _norm(answer)
-    return round(sum(_norm(k) in text for k in keywords) / len(keywords), 3)
-
-
-JUDGE_PROMPT = """You grade answers to questions about a company's knowledge base.
-
-Question: {question}
-Reference answer: {reference}
-Answer to grade: {answer}
-
-Score the answer from 1 to 5: 5 = correct and complete, 3 = partly correct or incomplete,
-1 = wrong, or claims facts that contradict the reference. If the reference says the information is
-not available, an answer that says it does not know deserves 5.
-Reply with JSON only: {{"score": <1-5>, "reason": "<one sentence>"}}"""
-
-
-@dataclass
-class Judgement:
-    """An LLM judge's verdict: `score` 1-5 (None when unparseable), `reason`, the `raw` reply."""
-
-    score: int | None
-    reason: str
-    raw: str = ""
-
-
-def parse_judgement(raw: str) -> Judgement:
-    """Read the judge's reply: JSON first, then any "score: N" or lone digit 1-5 as a fallback."""
-    m = re.search(r"\{.*\}", raw, re.S)
-    if m:
-        try:
-            data = json.loads(m.group(0))
-            score = int(data["score"])
-            if 1 <= score <= 5:
-                return Judgement(score, str(data.get("reason", "")).strip(), raw)
-        except (ValueError, KeyError, TypeError):
-            pass
-    m = re.search(r"score\D{0,5}([1-5])\b", raw, re.I) or re.search(r"\b([1-5])\b", raw)
-    if m:
-        return Judgement(int(m.group(1)), raw.strip()[:200], raw)
-    return Judgement(None, "could not read a 1-5 score from the judge's reply", raw)
-
-
 def llm_judge(question: str, answer: str, reference: str, *, model: str | None = None) -> Judgement:
-    """Ask `model` (any course model) to grade `answer` against `reference` from 1 to 5."""
-    from ..chat import chat
-
-    prompt = JUDGE_PROMPT.format(question=question, reference=reference, answer=answer)
-    return parse_judgement(chat(prompt, model=model, temperature=0, max_tokens=120).text)
+    """Ask `model` to grade `answer` against `reference` from 1 to 5 (`llmcourse.evaluation.judge`)."""
+    return judge(question, answer, reference, model=model)
 
 
 def evaluate_answers(kb, questions: list[dict] | None = None, *, model: str | None = "local", k: int = 4,
