@@ -63,6 +63,31 @@ def repo_root() -> Path:
     return Path.cwd()
 
 
+def course_root() -> Path | None:
+    """The course checkout this package was installed from (editable install), else None."""
+    here = Path(__file__).resolve().parents[2]
+    return here if (here / "pyproject.toml").exists() and (here / "shared" / "llmcourse").is_dir() else None
+
+
+def env_file() -> Path | None:
+    """The one `.env` llmcourse reads: LLMCOURSE_ENV_FILE if set, else `<course root>/.env`.
+
+    Never a `.env` found by climbing from the current folder: that could be another project's keys.
+    """
+    explicit = os.environ.get("LLMCOURSE_ENV_FILE")
+    if explicit:
+        return Path(explicit).expanduser()
+    root = course_root()
+    return root / ".env" if root else None
+
+
+def env_file_candidates() -> list[Path]:
+    """Every `.env` that may hold this course's keys (the sandbox hides them from model-written code)."""
+    root = course_root()
+    found = [p for p in (env_file(), root / ".env" if root else None) if p is not None]
+    return [p for p in dict.fromkeys(found) if p.is_file()]
+
+
 @lru_cache(maxsize=1)
 def dotenv_values() -> dict[str, str]:
     """The variables in `<repo>/.env` (empty when absent or when LLMCOURSE_IGNORE_DOTENV is set)."""
