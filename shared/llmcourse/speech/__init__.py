@@ -1,0 +1,40 @@
+"""Speech for week 2: speech-to-text, text-to-speech, and the measurements between them.
+
+>>> from llmcourse.speech import transcribe, speak, wer
+>>> said = speak("Dr. Patel paid $42.50 on March 3rd.")        # doctest: +SKIP  (hibari-tts, offline)
+>>> heard = transcribe(said.path)                              # doctest: +SKIP  (Whisper tiny.en, offline)
+>>> wer("Dr. Patel paid $42.50 on March 3rd.", heard.text)     # doctest: +SKIP
+0.0
+
+Engines: transcribe(engine="local" | "openai" | "google" | "amazon" | "azure"),
+speak(engine="local" | "espeak" | "openai"). Names load lazily: importing this package loads no
+audio library and no model.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "transcribe": "stt", "ENGINES": "stt",
+    "Transcript": "transcript", "Segment": "transcript",
+    "speak": "tts", "Speech": "tts", "VOICES": "tts",
+    "load_audio": "audio", "Audio": "audio", "AudioError": "audio", "write_wav": "audio",
+    "SpeechEngineError": "whisper_local",
+    "wer": "metrics", "normalize": "metrics", "error_counts": "metrics",
+    "clip_set": "clips", "Clip": "clips", "meeting_audio": "clips", "Meeting": "clips", "read_script": "clips",
+    "Minutes": "minutes", "meeting_minutes": "minutes",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'llmcourse.speech' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)
