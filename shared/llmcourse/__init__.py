@@ -24,6 +24,7 @@ _EXPORTS = {
     "Agent": "agents", "Memory": "agents",
     "KnowledgeBase": "rag", "load_documents": "rag", "evaluate_retrieval": "rag",
     "trim_history": "history",
+    "transcribe": "speech", "speak": "speech",
     "run_python": "sandbox", "SandboxResult": "sandbox",
     "openai_client": "clients", "anthropic_client": "clients", "gemini_client": "clients", "model_for": "clients",
     "tool": "tools", "Tool": "tools", "ToolCall": "tools", "run_tools": "tools", "ToolRun": "tools",
