@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-KEY_SHAPE = re.compile(r"(sk-(proj-|ant-)?[A-Za-z0-9_-]{20,}|AIza[0-9A-Za-z_-]{30,})")
+from llmcourse.settings import KEY_NAMES, KEY_PATTERNS  # noqa: E402
+
+KEY_SHAPE = re.compile("|".join(f"(?:{p})" for p in KEY_PATTERNS.values()))
 
 
 def tracked(pattern: str) -> list[Path]:
@@ -66,3 +68,27 @@ def test_env_example_names_every_key():
     for names in KEY_NAMES.values():
         for name in names:
             assert f"{name}=" in example, name
+
+
+def test_key_patterns_cover_every_provider_in_the_registry():
+    import tomllib
+
+    registry = tomllib.loads((ROOT / "shared/llmcourse/models.toml").read_text())
+    providers = {m["provider"] for m in registry["models"].values()}
+    keyed = {p for p in providers if p in KEY_NAMES}
+    assert keyed >= {"openai", "anthropic", "gemini"}, providers
+    assert keyed <= set(KEY_PATTERNS), f"no key pattern for {keyed - set(KEY_PATTERNS)}"
+    assert providers - keyed <= {"local", "ollama", "vllm", "lmstudio"}, \
+        f"providers with neither a key name nor a keyless role: {providers - keyed - {'local', 'ollama'}}"
+
+
+def test_the_hygiene_pattern_finds_a_key_of_every_provider():
+    samples = {  # built at run time, never written out whole
+        "openai": "sk-proj-" + "Ab3" * 15, "anthropic": "sk-ant-api03-" + "Zy9x" * 10,
+        "gemini": "AIza" + "Q1" * 18, "deepseek": "sk-" + "ab12" * 8, "groq": "gsk_" + "Gq7" * 12,
+        "perplexity": "pplx-" + "Pp4" * 12, "openrouter": "sk-or-v1-" + "0f" * 24,
+        "cohere": "COHERE_API_KEY=" + "Co3" * 13, "huggingface": "hf_" + "Hf5" * 12, "xai": "xai-" + "Xa6" * 12,
+    }
+    assert set(samples) == set(KEY_PATTERNS)
+    for provider, text in samples.items():
+        assert KEY_SHAPE.search(f"x = '{text}'"), provider

@@ -1,4 +1,4 @@
-"""Settings and API keys: read from `.env` at the repository root and the environment.
+"""Settings and API keys: read from the environment and the course's one `.env` (see `env_file()`).
 
 Keys are only ever shown masked:
 
@@ -90,15 +90,34 @@ def env_file_candidates() -> list[Path]:
 
 @lru_cache(maxsize=1)
 def dotenv_values() -> dict[str, str]:
-    """The variables in `<repo>/.env` (empty when absent or when LLMCOURSE_IGNORE_DOTENV is set)."""
+    """The variables in `env_file()` (empty when absent or when LLMCOURSE_IGNORE_DOTENV is set).
+
+    A byte-order mark or a UTF-16 file (Windows Notepad's "Unicode") is read correctly here; the
+    doctor still asks you to re-save it as plain UTF-8.
+    """
     if os.environ.get("LLMCOURSE_IGNORE_DOTENV"):
         return {}
-    path = repo_root() / ".env"
-    if not path.exists():
+    path = env_file()
+    if path is None or not path.is_file():
         return {}
+    import io
+
     from dotenv import dotenv_values as _read
 
-    return {k: v for k, v in _read(path).items() if v is not None}
+    text, _ = read_env_text(path)
+    return {k: v for k, v in _read(stream=io.StringIO(text)).items() if v is not None}
+
+
+def read_env_text(path: Path) -> tuple[str, str]:
+    """The text of a `.env` file and the encoding it was saved in ('utf-8', 'utf-8-sig', 'utf-16')."""
+    raw = path.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16"), "utf-16"
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    if raw[:200].count(b"\x00") > len(raw[:200]) // 4:  # UTF-16 without a byte-order mark
+        return raw.decode("utf-16-le" if raw[1:2] == b"\x00" else "utf-16-be", errors="replace"), "utf-16"
+    return raw.decode("utf-8", errors="replace"), "utf-8"
 
 
 def env(name: str, default: str | None = None) -> str | None:
@@ -162,6 +181,9 @@ def check_key(variable: str, value: str, provider: str | None = None) -> list[Pr
         if ch in value:
             out.append(Problem(variable, f"contains {what}, which a word processor or chat app pasted in",
                                "Copy the key again straight from the provider's dashboard into .env"))
+    if any(ord(c) < 32 or ord(c) == 127 for c in stripped):
+        out.append(Problem(variable, "contains a control character (a line break, tab or DEL) inside it",
+                           "Copy the key again and paste it on one line in .env; nothing is sent with it"))
     if any(ord(c) > 127 for c in value if c not in _BAD_CHARS):
         out.append(Problem(variable, "contains non-ASCII characters",
                            "API keys are plain ASCII: copy the key again from the provider"))
@@ -235,7 +257,7 @@ def api_key(provider: str) -> str:
     found = _find(provider)
     if found is None:
         names = " or ".join(KEY_NAMES.get(provider, (f"{provider.upper()}_API_KEY",)))
-        raise KeyProblem(f"No key for {provider}: set {names} in {repo_root() / '.env'} "
+        raise KeyProblem(f"No key for {provider}: set {names} in {env_file() or 'a .env named by LLMCOURSE_ENV_FILE'} "
                          f"(see .env.example), or use model='local' which needs none.")
     name, value = found
     problems = check_key(name, value, provider)
@@ -260,16 +282,128 @@ def available_providers() -> list[str]:
     return [p for p in KEY_NAMES if _find(p) and has_key(p)]
 
 
-# key-shaped strings: provider prefixes followed by a key body (scrubbed from every error we show)
+# provider -> what its keys look like; scrub() masks these in every error we show, and the repo-hygiene
+# test refuses them in committed files. Cohere keys have no prefix: caught when assigned to a key name.
+KEY_PATTERNS: dict[str, str] = {
+    "openai": r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}",
+    "anthropic": r"sk-ant-[A-Za-z0-9_\-]{20,}",
+    "gemini": r"AIza[0-9A-Za-z_\-]{30,}",
+    "deepseek": r"sk-[a-f0-9]{32}",
+    "groq": r"gsk_[A-Za-z0-9]{20,}",
+    "perplexity": r"pplx-[A-Za-z0-9]{20,}",
+    "openrouter": r"sk-or-(?:v1-)?[A-Za-z0-9]{20,}",
+    "cohere": r"(?i:co_?here[A-Z_]*KEY)[\"']?\s*[:=]\s*[\"']?[A-Za-z0-9]{30,}",
+    "huggingface": r"hf_[A-Za-z0-9]{20,}",
+    "xai": r"xai-[A-Za-z0-9]{20,}",
+}
+# shorter bodies than the hygiene patterns: an error message may carry a truncated key
 _KEY_SHAPES = re.compile(r"(?:sk-ant-|sk-or-|sk-proj-|sk-|AIza|gsk_|pplx-|hf_|xai-)[A-Za-z0-9_\-]{8,}")
+_SECRET_NAME = re.compile(r"(?:API_KEY|_TOKEN|_SECRET|ACCESS_KEY)$")
+
+
+def _configured_secrets() -> list[str]:
+    names = {n for names in KEY_NAMES.values() for n in names}
+    names |= {n for n in (*os.environ, *dotenv_values()) if _SECRET_NAME.search(n.upper())}
+    values = {(env(n) or "").strip() for n in names}
+    return sorted((v for v in values if len(v) >= 8), key=len, reverse=True)
 
 
 def scrub(text: str) -> str:
-    """`text` with every key-shaped string and every configured key's value replaced by its mask."""
+    """`text` with every configured key's value and every key-shaped string replaced by its mask."""
     text = str(text)
-    for names in KEY_NAMES.values():
-        for name in names:
-            value = (env(name) or "").strip()
-            if len(value) >= 8 and value in text:
-                text = text.replace(value, mask(value))
+    for value in _configured_secrets():
+        if value in text:
+            text = text.replace(value, mask(value))
+        for part in value.splitlines():  # a key with a line break may be quoted in pieces
+            if len(part) >= 12 and part in text:
+                text = text.replace(part, mask(part))
     return _KEY_SHAPES.sub(lambda m: mask(m.group(0)), text)
+
+
+# ----------------------------------------------------------------------------- checks the doctor reports
+_LOOPBACK = ("localhost", "127.0.0.1", "::1", "[::1]")
+
+
+def env_file_problems() -> list[Problem]:
+    """A missing LLMCOURSE_ENV_FILE, a `.env` saved with a BOM or as UTF-16, malformed lines (by number),
+    and a `.env` in the current folder that llmcourse does not read."""
+    out: list[Problem] = []
+    path = env_file()
+    explicit = os.environ.get("LLMCOURSE_ENV_FILE")
+    if explicit and not (path and path.is_file()):
+        out.append(Problem("LLMCOURSE_ENV_FILE", f"names {explicit}, which does not exist",
+                           "Fix the path, or unset LLMCOURSE_ENV_FILE to use the course's own .env"))
+    if path and path.is_file():
+        text, encoding = read_env_text(path)
+        if encoding != "utf-8":
+            what = "as UTF-16 (Notepad's 'Unicode')" if encoding == "utf-16" else "with a byte-order mark"
+            out.append(Problem(str(path), f"is saved {what}", "Save it again as UTF-8 (in VS Code: the "
+                               "encoding in the status bar, then 'Save with Encoding', UTF-8)", fatal=False))
+        out.extend(_malformed_lines(path, text))
+    stray = Path.cwd() / ".env"
+    if stray.is_file() and (path is None or stray.resolve() != path.resolve()):
+        out.append(Problem(str(stray), "is not read by llmcourse (only the course's .env is, so another "
+                           "project's keys are never picked up)",
+                           f"Move its keys into {path or 'the course folder/.env'}, or set LLMCOURSE_ENV_FILE",
+                           fatal=False))
+    return out
+
+
+def _malformed_lines(path: Path, text: str) -> list[Problem]:
+    import io
+
+    from dotenv.parser import parse_stream
+
+    out = []
+    for binding in parse_stream(io.StringIO(text)):
+        raw = binding.original.string  # starts with the blank lines before it
+        line, src = binding.original.line + raw[:len(raw) - len(raw.lstrip())].count("\n"), raw.strip()
+        if binding.error:
+            out.append(Problem(f"{path.name} line {line}", "is not NAME=value, so nothing on it is read",
+                               "Write it as NAME=value (no spaces around the name), or start it with #"))
+        elif binding.key and binding.value is None and src and not src.startswith("#"):
+            out.append(Problem(f"{path.name} line {line}", f"names {binding.key} without '=' and a value",
+                               f"Write {binding.key}=<value>, or delete the line"))
+    return out
+
+
+def base_url_problems() -> list[Problem]:
+    """Every *_BASE_URL override (requests, and keys, go there); a key sent over plain http is a warning."""
+    from urllib.parse import urlparse
+
+    out = []
+    names = sorted({n for n in (*os.environ, *dotenv_values()) if n.upper().endswith("_BASE_URL") and env(n)})
+    for name in names:
+        url = env(name) or ""
+        provider = next((p for p in KEY_NAMES if name.upper().startswith(p.upper())
+                         or (p == "gemini" and name.upper().startswith("GOOGLE"))), None)
+        parsed = urlparse(url.strip())
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            out.append(Problem(name, f"is {url!r}, not a URL", "Write it as https://host/path, or unset it"))
+            continue
+        key_set = bool(provider and _find(provider))
+        if parsed.scheme == "http" and parsed.hostname not in _LOOPBACK:
+            out.append(Problem(name, f"sends requests{' and your ' + provider + ' key' if key_set else ''} "
+                               f"over plain http to {parsed.hostname}",
+                               "Use https://, or unset it to talk to the provider directly", fatal=key_set))
+        else:
+            out.append(Problem(name, f"overrides where {provider or 'its client'} requests go: {url}",
+                               "Fine if you meant it (a local gateway or proxy); unset it otherwise",
+                               fatal=False))
+    return out
+
+
+def google_key_conflict() -> list[Problem]:
+    """GOOGLE_API_KEY and GEMINI_API_KEY both set to different values: say which one is used."""
+    google, gemini = (env("GOOGLE_API_KEY") or "").strip(), (env("GEMINI_API_KEY") or "").strip()
+    if google and gemini and google != gemini:
+        return [Problem("GEMINI_API_KEY", f"({mask(gemini)}) differs from GOOGLE_API_KEY ({mask(google)}); "
+                        "google-genai and llmcourse use GOOGLE_API_KEY",
+                        "Keep one of the two names in .env and delete the other", fatal=False)]
+    return []
+
+
+def settings_problems() -> list[Problem]:
+    """Everything the doctor checks about keys and settings, fatal problems first."""
+    found = env_file_problems() + key_problems() + google_key_conflict() + base_url_problems()
+    return sorted(found, key=lambda p: not p.fatal)
