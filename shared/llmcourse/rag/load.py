@@ -106,17 +106,21 @@ def load_documents(folder: str | Path, *, max_bytes: int = MAX_BYTES,
                    suffixes: tuple[str, ...] = TEXT_SUFFIXES + PDF_SUFFIXES) -> list[Document]:
     """Every usable file under `folder` (recursively, sorted by path) as a `Document`.
 
-    Hidden files and folders (starting with ".") are ignored silently; everything else that
-    cannot be loaded is skipped with a `warnings.warn` naming the file and why.
+    Hidden files and folders (starting with ".") are ignored silently; links that lead outside
+    `folder` (a link to a `.env` must never reach the store) and everything else that cannot be
+    loaded are skipped with a `warnings.warn` naming the file and why.
     """
     root = Path(folder).expanduser()
     if not root.is_dir():
         raise FileNotFoundError(f"No folder at {root.resolve()}: pass the knowledge-base folder "
                                 f"(e.g. week5_rag/knowledge-base)")
-    docs = []
+    docs, real_root = [], root.resolve()
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
         if any(part.startswith(".") for part in rel.parts) or not path.is_file():
+            continue
+        if not path.resolve().is_relative_to(real_root):  # e.g. notes.md -> ../.env: never ingested
+            _skip(path, f"a link to {path.resolve()}, outside the folder; copy the file in if you mean it")
             continue
         suffix = path.suffix.lower()
         if suffix not in suffixes:

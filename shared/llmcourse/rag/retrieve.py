@@ -66,8 +66,18 @@ def rewrite_query(question: str, *, model: str | None = "local") -> str:
     from ..chat import chat
 
     text = chat(REWRITE_PROMPT.format(question=question), model=model, temperature=0, max_tokens=32).text
-    text = text.strip().strip('"').splitlines()[0].strip() if text.strip() else ""
-    return text or question
+    return clean_rewrite(text, question)
+
+
+def clean_rewrite(text: str | None, question: str) -> str:
+    """The first non-empty line of a model's rewrite, unquoted; the original question if there is none."""
+    for line in (text or "").splitlines():
+        line = line.strip().strip("\"'`").strip()
+        if line.lower().startswith(("query:", "search query:")):
+            line = line.split(":", 1)[1].strip().strip("\"'`").strip()
+        if any(ch.isalnum() for ch in line):
+            return line
+    return question
 
 
 def search(kb, query: str, *, k: int = 4, threshold: float | None = None, mmr: bool = False,

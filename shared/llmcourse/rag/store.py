@@ -128,37 +128,45 @@ class KnowledgeBase:
         start = time.perf_counter()
         docs = load_documents(folder, max_bytes=max_bytes)
         chunking = f"{chunk_size}/{chunk_overlap}/{int(add_title)}"
-        stored: dict[str, dict] = {}  # source -> {"hash", "chunking", "ids"}
-        for cid, meta in self._all_metadata().items():
-            entry = stored.setdefault(meta["source"], {"hash": meta.get("doc_hash"), "n": meta.get("n_chunks"),
-                                                       "chunking": meta.get("chunking"), "ids": []})
-            entry["ids"].append(cid)
+        stored = self._stored()
         summary = IngestSummary()
-        to_embed, to_delete = [], []
+        to_embed, stale = [], []
         for doc in docs:
             old = stored.pop(doc.source, None)
-            complete = old and old["n"] == len(old["ids"])  # an interrupted ingest leaves a document short
-            if complete and old["hash"] == doc.hash and old["chunking"] == chunking:
+            if old and old["hashes"] == {doc.hash} and old["chunkings"] == {chunking} \
+                    and old["ns"] == {len(old["ids"])}:  # an interrupted ingest leaves these mixed or short
                 summary.unchanged += 1
                 continue
-            if old:
-                summary.updated += 1
-                to_delete += old["ids"]
-            else:
-                summary.added += 1
+            summary.updated += bool(old)
+            summary.added += not old
+            stale += old["ids"] if old else []
             to_embed.append(doc)
         for gone in stored.values():  # in the store, no longer in the folder
             summary.removed += 1
-            to_delete += gone["ids"]
-        for i in range(0, len(to_delete), 1000):
-            self.collection.delete(ids=to_delete[i:i + 1000])
-        summary.chunks_removed = len(to_delete)
+            stale += gone["ids"]
         chunks = chunk_documents(to_embed, chunk_size=chunk_size, chunk_overlap=chunk_overlap,
                                  add_title=add_title)
+        # New chunks first, stale ones after: an interruption leaves a document's old chunks (and maybe
+        # some new ones) in the store, never a document missing; the next run finishes the job.
         self._add(chunks, chunking, progress)
-        summary.chunks_added = len(chunks)
+        fresh = {c.id for c in chunks}
+        stale = [cid for cid in stale if cid not in fresh]  # unchanged chunks keep their id
+        for i in range(0, len(stale), 1000):
+            self.collection.delete(ids=stale[i:i + 1000])
+        summary.chunks_added, summary.chunks_removed = len(chunks), len(stale)
         summary.seconds = time.perf_counter() - start
         return summary
+
+    def _stored(self) -> dict[str, dict]:
+        """source -> the hashes, chunkings and chunk counts its stored chunks carry, and their ids."""
+        stored: dict[str, dict] = {}
+        for cid, meta in self._all_metadata().items():
+            entry = stored.setdefault(meta["source"], {"hashes": set(), "chunkings": set(), "ns": set(), "ids": []})
+            entry["hashes"].add(meta.get("doc_hash"))
+            entry["chunkings"].add(meta.get("chunking"))
+            entry["ns"].add(meta.get("n_chunks"))
+            entry["ids"].append(cid)
+        return stored
 
     def _add(self, chunks, chunking: str, progress: bool) -> None:
         from collections import Counter
@@ -171,7 +179,7 @@ class KnowledgeBase:
             for i in range(0, len(chunks), BATCH):
                 batch = chunks[i:i + BATCH]
                 vectors = self.embedder.embed_documents([c.text for c in batch])
-                self.collection.add(ids=[c.id for c in batch], documents=[c.text for c in batch],
+                self.collection.upsert(ids=[c.id for c in batch], documents=[c.text for c in batch],
                                     embeddings=vectors, metadatas=[c.metadata(chunking=chunking, n_chunks=per_doc[c.source])
                                                for c in batch])
                 bar.update(len(batch))
