@@ -1,6 +1,7 @@
 """Google Cloud Speech-to-Text, Amazon Transcribe and Azure Speech through their official SDKs.
 
-They are an optional extra: `pip install -e ".[cloud-speech]"`. Each adapter checks its package and
+They are optional extras: `pip install -e ".[cloud-speech]"` (Google, Azure) and `".[aws-speech]"`
+(boto3, in its own venv: it conflicts with chromadb's python-dateutil pin). Each adapter checks its package and
 its credentials first and raises `SpeechEngineError` naming what is missing, before any audio leaves
 the machine. Pass `client=` to use a client you built (tests pass stubbed or replayed ones).
 """
@@ -17,17 +18,18 @@ from .transcript import Segment, Transcript
 from .whisper_local import SpeechEngineError
 
 EXTRA = 'pip install -e ".[cloud-speech]"'
+AWS_EXTRA = ('pip install -e ".[aws-speech]" in a separate virtual environment (boto3 pins python-dateutil '
+             "below 3, which conflicts with chromadb's dependencies in the course venv)")
 GOOGLE_SYNC_LIMIT_S = 60   # recognize() takes at most one minute; longer audio needs a batch job
 
 
-def _need(module: str, package: str, service: str):
+def _need(module: str, package: str, service: str, extra: str = EXTRA):
     import importlib
 
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise SpeechEngineError(f"{service} needs the `{package}` package: {EXTRA} "
-                                f"(or pip install {package}).") from None
+        raise SpeechEngineError(f"{service} needs the `{package}` package: {extra}.") from None
 
 
 def _flac_bytes(audio) -> bytes:
@@ -74,7 +76,7 @@ def transcribe_google(audio, *, language: str | None = None, model: str | None =
 # ---- Amazon Transcribe (batch job: S3 in, S3 out) -----------------------------------------------
 
 def _aws_clients(region):
-    boto3 = _need("boto3", "boto3", "Amazon Transcribe")
+    boto3 = _need("boto3", "boto3", "Amazon Transcribe", AWS_EXTRA)
     session = boto3.session.Session(region_name=region)
     if session.get_credentials() is None:
         raise SpeechEngineError("Amazon Transcribe needs AWS credentials: set AWS_ACCESS_KEY_ID and "
