@@ -211,3 +211,13 @@ def _cmdline(pid):
             return f.read().replace(b"\0", b" ").decode(errors="replace").strip()
     except OSError:
         return ""
+
+
+def test_parallel_runs_from_threads_stay_separate():
+    from concurrent.futures import ThreadPoolExecutor
+
+    codes = [f"import os\nopen('mine.txt', 'w').write('{i}')\nprint(open('mine.txt').read(), len(os.listdir('.')))"
+             for i in range(6)]
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda c: run_python(c, timeout=20), codes))
+    assert [r.stdout.split() for r in results] == [[str(i), "1"] for i in range(6)], results

@@ -74,8 +74,8 @@ def _unshare() -> str | None:
     if not exe or not sys.platform.startswith("linux"):
         return None
     try:
-        ok = subprocess.run([exe, *_UNSHARE, "true"], capture_output=True, timeout=10,
-                            preexec_fn=_drop_privileges if _can_drop() else None).returncode == 0
+        kw = {"user": _NOBODY, "group": _NOBODY, "extra_groups": []} if _can_drop() else {}
+        ok = subprocess.run([exe, *_UNSHARE, "true"], capture_output=True, timeout=10, **kw).returncode == 0
     except (OSError, subprocess.SubprocessError):
         ok = False
     return exe if ok else None
@@ -88,15 +88,9 @@ def _can_drop() -> bool:
         return False
     try:
         return subprocess.run([sys.executable, "-I", "-c", "pass"], capture_output=True, timeout=30,
-                              preexec_fn=_drop_privileges).returncode == 0
+                              user=_NOBODY, group=_NOBODY, extra_groups=[]).returncode == 0
     except (OSError, subprocess.SubprocessError):
         return False
-
-
-def _drop_privileges() -> None:
-    os.setgroups([])
-    os.setgid(_NOBODY)
-    os.setuid(_NOBODY)
 
 
 def _pids_cgroup_root() -> str | None:
@@ -184,41 +178,36 @@ def _run(code, tests, workdir, info, *, timeout, memory_mb, max_output, max_proc
          hide_files) -> SandboxResult:
     nonce = secrets.token_hex(16)
     unshare, drop = _unshare(), _can_drop()
-    cgroup = None
-    if hasattr(os, "geteuid") and os.geteuid() == 0 and not drop:
-        cgroup = _make_cgroup(max_processes)
-    if drop:
-        os.chown(workdir, _NOBODY, _NOBODY)
-    status_r, status_w = os.pipe()
-    job = {"code": code, "tests": tests, "nonce": nonce, "workdir": workdir, "status_fd": status_w,
-           "namespaces": unshare is not None, "hide": _secret_files(hide_files) if unshare else [],
-           "max_processes": max_processes}
+    limits = {"cpu": int(timeout) + 1, "memory_mb": memory_mb, "file_mb": max_file_mb,
+              "processes": max_processes}
+    job = {"code": code, "tests": tests, "nonce": nonce, "workdir": workdir, "limits": limits,
+           "namespaces": unshare is not None, "hide": _secret_files(hide_files) if unshare else []}
     cmd = [sys.executable, "-I", os.path.abspath(__file__)]
     if unshare:
         cmd = [unshare, *_UNSHARE, *cmd]
-    limits = {"cpu": int(timeout) + 1, "memory_mb": memory_mb, "file_mb": max_file_mb}
-
-    def preexec():
-        os.setsid()
-        if cgroup:
-            with open(os.path.join(cgroup, "cgroup.procs"), "w") as f:
-                f.write(str(os.getpid()))
-        _set_limits(limits)
-        if drop:
-            _drop_privileges()
-
+    cgroup = _make_cgroup(max_processes) if _is_root() and not drop else None
+    if cgroup:  # join the group before anything else runs (no preexec_fn: run_python may run in threads)
+        cmd = ["/bin/sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup, *cmd]
+    kw = {"user": _NOBODY, "group": _NOBODY, "extra_groups": []} if drop else {}
+    if drop:
+        os.chown(workdir, _NOBODY, _NOBODY)
+    if os.name == "posix":
+        status_r, status_w = os.pipe()
+        job["status_fd"], kw["pass_fds"] = status_w, (status_w,)
+    else:  # Windows: a status file outside the working folder
+        status_file = workdir + ".status"
+        job["status_path"] = status_file
     start = time.monotonic()
     try:
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                cwd=workdir, env=_child_env(workdir), pass_fds=(status_w,),
-                                preexec_fn=preexec if _has_resource() else None)
+                                cwd=workdir, env=_child_env(workdir), start_new_session=True, **kw)
     except OSError as exc:
-        os.close(status_r)
-        os.close(status_w)
         _remove_cgroup(cgroup)
         return SandboxResult(False, "killed", "", str(exc), f"could not start the sandbox: {exc}",
                              0.0, None, info)
-    os.close(status_w)
+    finally:
+        if os.name == "posix":
+            os.close(status_w)
     out = _Drain(proc, max_output)
     try:
         proc.stdin.write(json.dumps(job).encode())
@@ -232,7 +221,10 @@ def _run(code, tests, workdir, info, *, timeout, memory_mb, max_output, max_proc
         timed_out = True
         _kill(proc)
     out.join()
-    status = _read_status(status_r, nonce)
+    if os.name == "posix":
+        status = _read_status(status_r, nonce)
+    else:
+        status = _read_status_file(status_file, nonce)
     _remove_cgroup(cgroup)
     duration = time.monotonic() - start
     reason, message = _classify(proc.returncode, status, timed_out, out, limits, timeout)
@@ -240,8 +232,16 @@ def _run(code, tests, workdir, info, *, timeout, memory_mb, max_output, max_proc
                          duration, proc.returncode, info)
 
 
+def _is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
 def _set_limits(limits: dict) -> None:
-    import resource
+    """Hard and soft limits alike: the code cannot raise them again."""
+    try:
+        import resource
+    except ImportError:  # Windows: only the wall clock and the output cap apply
+        return
 
     def cap(which, value):
         try:
@@ -252,6 +252,7 @@ def _set_limits(limits: dict) -> None:
     cap(resource.RLIMIT_CPU, limits["cpu"])
     cap(resource.RLIMIT_FSIZE, limits["file_mb"] * 1024 * 1024)
     cap(resource.RLIMIT_CORE, 0)
+    cap(resource.RLIMIT_NPROC, limits["processes"])
     if sys.platform.startswith("linux"):  # macOS ignores RLIMIT_AS; setting it can even fail there
         cap(resource.RLIMIT_AS, limits["memory_mb"] * 1024 * 1024)
 
@@ -288,7 +289,7 @@ def _kill(proc: subprocess.Popen) -> None:
     """Kill the child's whole session (with namespaces, its pid-1 dies and takes every process along)."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
+    except (AttributeError, ProcessLookupError, PermissionError):  # no killpg on Windows
         pass
     try:
         proc.kill()
@@ -359,6 +360,23 @@ def _read_status(fd: int, nonce: str) -> dict | None:
     finally:
         os.close(fd)
     for line in reversed(b"".join(chunks).decode("utf-8", "replace").splitlines()):
+        try:
+            status = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(status, dict) and status.get("nonce") == nonce:
+            return status
+    return None
+
+
+def _read_status_file(path: str, nonce: str) -> dict | None:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+        os.unlink(path)
+    except OSError:
+        return None
+    for line in reversed(lines):
         try:
             status = json.loads(line)
         except ValueError:
@@ -449,7 +467,11 @@ def _flush() -> None:
 
 def _child_main() -> None:  # runs as `python -I sandbox.py`, reads its job from stdin
     job = json.loads(sys.stdin.read())
-    status_fd, nonce = job.pop("status_fd"), job.pop("nonce")
+    nonce = job.pop("nonce")
+    if "status_fd" in job:
+        status_fd = job.pop("status_fd")
+    else:
+        status_fd = os.open(job.pop("status_path"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
 
     def report(**status):
         os.write(status_fd, (json.dumps({"nonce": nonce, **status}) + "\n").encode())
@@ -461,11 +483,7 @@ def _child_main() -> None:  # runs as `python -I sandbox.py`, reads its job from
             report(outcome="error", stage="setup", error=f"sandbox setup: {exc}")
             sys.stderr.write(f"sandbox setup failed: {exc}\n")
             os._exit(70)
-    try:
-        import resource
-        resource.setrlimit(resource.RLIMIT_NPROC, (job["max_processes"], job["max_processes"]))
-    except (ImportError, ValueError, OSError):
-        pass
+    _set_limits(job["limits"])
     os.chdir(job["workdir"])
     code, tests = job["code"], job["tests"]
     namespace = {"__name__": "solution", "__builtins__": __builtins__}
