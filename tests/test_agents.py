@@ -3,7 +3,7 @@
 import pytest
 
 from llmcourse.agents import FINISH, Agent, Memory, words
-from llmcourse.calendar_tool import Calendar, calendar_tools
+from llmcourse.lessons.calendar import Calendar, calendar_tools
 
 
 def test_memory_persists_in_a_file_and_recalls_by_shared_words(tmp_path):
@@ -40,15 +40,26 @@ def test_agent_plans_acts_within_bounds_and_remembers_across_runs(tmp_path):
     cal = Calendar(tmp_path / "cal.db")
     tools = calendar_tools(cal)
     role = "You are a scheduling assistant. You book meetings in the user's calendar."
-    agent = Agent(tools, memory_path=tmp_path / "mem.db", model="local", max_steps=1, role=role)
+    agent = Agent(tools, memory_path=tmp_path / "mem.db", model="local", max_steps=2, role=role)
     trace = agent.run("Book a meeting with Ana on 2026-12-03 at 10:00.")
     kinds = [e.kind for e in trace.events]
     assert kinds[:2] == ["recall", "plan"] and kinds[-2:] == ["answer", "remember"]
-    assert trace.recalled == [] and trace.run == 1
-    assert 1 <= len(trace.plan) <= 1 and trace.plan[0]["tool"] in {t.name for t in tools} | {FINISH}
-    assert len(trace.actions) <= 1 and trace.answer
+    assert trace.recalled == [] and trace.run == 1 and trace.answer
+    # the act stage runs exactly the planned tools, in order, up to the first "finish"
+    planned = []
+    for step in trace.plan:
+        if step["tool"] == FINISH:
+            break
+        planned.append(step["tool"])
+    assert [a["tool"] for a in trace.actions] == planned
     for a in trace.actions:  # every call's arguments matched the tool's schema, or the error is in the trace
         assert a["error"] is None or "invalid arguments" in a["error"]
+    # what the tools did is really in the calendar: a reported booking is a row
+    for a in trace.actions:
+        if a["tool"] == "book_meeting" and (a["result"] or {}).get("booked"):
+            assert any(e["person"] == a["arguments"]["person"] for e in cal.on(a["arguments"]["date"]))
+    # remember stored one note per action plus the goal and answer
+    assert len(agent.memory) == len(trace.actions) + 1
     # a second agent over the same memory file recalls what the first one did
     again = Agent(tools, memory_path=tmp_path / "mem.db", model="local", max_steps=1, role=role)
     notes = again.memory.recall("my meeting with Ana")

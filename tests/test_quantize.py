@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from llmcourse.quantize import load_local, perplexity, tokens_per_second
+from llmcourse.lessons.quantize import load_local, perplexity, tokens_per_second
 
 
 @pytest.fixture(scope="module")

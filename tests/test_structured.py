@@ -10,8 +10,8 @@ import pytest
 from pydantic import BaseModel, Field
 
 from llmcourse import chat, registry
-from llmcourse.structured import (StructuredOutputError, as_spec, local_json, local_schema, strict_schema,
-                                  token_budget)
+from llmcourse.providers.local.constrained import local_schema, token_budget
+from llmcourse.structured import StructuredOutputError, as_spec, strict_schema
 
 from http_replay import Replay
 
@@ -74,14 +74,16 @@ def test_local_replies_always_parse_and_validate(engine):
     assert not failures, f"{len(failures)}/{len(CASES)} invalid: {failures[:3]}"
 
 
-def test_local_json_for_the_gateway(engine):
-    obj, gen = local_json([{"role": "user", "content": "Is the sky blue?"}],
-                          {"type": "object", "properties": {"answer": {"enum": ["yes", "no"]}},
-                           "required": ["answer"]})
-    assert obj["answer"] in ("yes", "no")
-    assert json.loads(gen.text) == obj and gen.input_tokens > 0 and 0 < gen.output_tokens < 20
-    person, _ = local_json("Invent a person from Spain.", Person)
-    assert isinstance(person, Person) and 0 <= person.age <= 120
+def test_local_json_counts_and_any_object_mode(engine):
+    reply = chat([{"role": "user", "content": "Is the sky blue?"}], model="local",
+                 schema={"type": "object", "properties": {"answer": {"enum": ["yes", "no"]}}, "required": ["answer"]})
+    assert reply.parsed["answer"] in ("yes", "no") and json.loads(reply.text) == reply.parsed
+    assert reply.usage.input_tokens > 0 and 0 < reply.usage.output_tokens < 20
+    person = chat("Invent a person from Spain.", model="local", schema=Person).parsed
+    assert isinstance(person, Person)
+    # JSON mode without a schema ({"type": "object"}): a small flat object that always closes
+    free = chat("Describe Paris as JSON.", model="local", schema={"type": "object"})
+    assert isinstance(free.parsed, dict) and free.finish_reason == "stop"
 
 
 def test_a_reply_cut_short_raises_a_clear_error(engine):
@@ -126,6 +128,8 @@ def test_bad_schema_arguments_name_the_fix():
         as_spec("Person")
     with pytest.raises(TypeError, match="JSON schema of an object"):
         as_spec({"type": "string"})
+    with pytest.raises(TypeError, match="JSON schema of an object"):
+        as_spec({"required": ["a"]})
     with pytest.raises(ValueError, match="drop stream=True"):
         chat("hi", model="local", schema=Person, stream=True)
 

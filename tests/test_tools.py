@@ -11,7 +11,8 @@ import jsonschema
 import pytest
 
 from llmcourse import ToolCall, chat, run_tools
-from llmcourse.tools import Tool, ToolError, local_tool_call, tool
+from llmcourse.providers.local.tools import local_messages
+from llmcourse.tools import Tool, ToolError, tool
 
 from http_replay import Replay
 
@@ -127,21 +128,35 @@ def test_local_calls_have_schema_valid_arguments_and_mostly_the_right_tool(engin
     assert right >= 6, f"right tool for only {right}/{len(TOOL_PROMPTS)} prompts"  # measured: 8/8
 
 
-def test_local_tool_call_for_the_gateway(engine):
-    out = local_tool_call([{"role": "user", "content": "What's the temperature in Tokyo?"}],
-                          [get_weather.to_openai(), add.to_openai()])
-    assert out["tool"] in ("get_weather", "add", "none")
-    if out["tool"] == "none":
-        assert isinstance(out["answer"], str) and out["answer"]
-    else:
-        jsonschema.validate(out["arguments"], {"get_weather": get_weather, "add": add}[out["tool"]].parameters)
-    # OpenAI-style tool turns from the gateway are understood: after a result, the model answers
+def test_local_tool_turns_from_the_wire_are_understood(engine):
+    # OpenAI-style tool turns (as a client sends them) and neutral ones: after a result, the model answers
     history = [{"role": "user", "content": "What is 12 plus 30?"},
                {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function",
                 "function": {"name": "add", "arguments": '{"a": 12, "b": 30}'}}]},
                {"role": "tool", "tool_call_id": "c1", "content": "42"}]
-    out = local_tool_call(history, [add.to_openai()])
-    assert out["tool"] == "none" and out["answer"]
+    reply = chat(history, model="local", tools=[add.to_openai()])
+    assert not reply.tool_calls and reply.text and reply.finish_reason == "stop"
+
+
+def test_one_tool_turn_wording_for_every_route():
+    turns = [{"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "name": "add",
+                                                                   "arguments": {"a": 1, "b": 2}}]},
+             {"role": "tool", "tool_call_id": "c1", "name": "add", "content": "3"},
+             {"role": "tool", "tool_call_id": "c2", "name": "add", "content": "boom", "is_error": True}]
+    out = local_messages(turns)
+    assert json.loads(out[0]["content"]) == {"tool": "add", "arguments": {"a": 1, "b": 2}}
+    assert out[1]["content"].startswith("Tool result: 3\n") and out[2]["content"].startswith("Tool error: boom\n")
+    # the wire's OpenAI shape becomes the same text
+    wire = [{"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function",
+             "function": {"name": "add", "arguments": '{"a": 1, "b": 2}'}}]}]
+    assert local_messages(wire)[0] == out[0]
+    # and chat() without tools reads the history the same way (one wording, not two)
+    from llmcourse.providers import get_provider
+    from llmcourse.registry import get_model
+    from llmcourse.types import Request
+
+    req = Request(model=get_model("local"), messages=[{"role": "user", "content": "1+2?"}, *turns])
+    assert get_provider("local").prompt(req)[0] == [{"role": "user", "content": "1+2?"}, *out]
 
 
 def test_local_loop_runs_the_tool_and_ends_within_its_steps(engine):

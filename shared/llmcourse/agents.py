@@ -34,7 +34,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .tools import Tool, as_tool
+from .tooldef import Tool, as_tool
 
 STOPWORDS = set("""a an and are as at be by can do does did for from had has have how i in is it its
 me my of on or our please so that the their them then there these this to was we what when where which

@@ -11,30 +11,21 @@ True
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Iterator
 
 from . import settings
-from .cost import ledger
-from .providers import Request, get_provider
+from .cost import ledger, most_a_call_costs
+from .providers import get_provider
 from .registry import ModelInfo, get_model
+from .types import ROLES, Request, Response, Usage, normalize_messages
 
-ROLES = ("system", "user", "assistant", "tool")
+__all__ = ["ROLES", "Reply", "Usage", "chat", "default_model", "normalize_messages"]
 _announced = False
 
 
-@dataclass
-class Usage:
-    input_tokens: int = 0
-    output_tokens: int = 0
-
-    @property
-    def total_tokens(self) -> int:
-        return self.input_tokens + self.output_tokens
-
-
 class Reply:
-    """A model's reply: `text`, `model`, `provider`, `usage`, `cost` (USD), `latency` (s).
+    """A model's reply: `text`, `model`, `provider`, `usage`, `cost` (USD), `latency` (s),
+    `finish_reason` ("stop", "length", "tool_calls"); `parsed` for schema=, `tool_calls` for tools=.
 
     A streamed reply (`stream=True`) is an iterator of text chunks; once consumed, the same
     fields are filled in (`time_to_first_token` too). `str(reply)` is the text either way.
@@ -42,11 +33,11 @@ class Reply:
 
     def __init__(self, *, model: ModelInfo, text: str = "", usage: Usage | None = None,
                  latency: float = 0.0, raw=None, chunks: Iterator[str] | None = None, parsed=None,
-                 tool_calls=None):
+                 tool_calls=None, finish_reason: str = "stop"):
         self.model_info = model
         self.model, self.provider = model.name, model.provider
         self._text, self.usage, self.latency, self.raw = text, usage or Usage(), latency, raw
-        self.parsed, self.tool_calls = parsed, tool_calls or []
+        self.parsed, self.tool_calls, self.finish_reason = parsed, tool_calls or [], finish_reason
         self.time_to_first_token: float | None = None
         self._chunks = chunks
         self.cost = model.cost(self.usage.input_tokens, self.usage.output_tokens)
@@ -76,31 +67,6 @@ class Reply:
         t = self.text
         return (f"{t}\n\n<small>{self.provider}/{self.model} · {self.usage.input_tokens} in / "
                 f"{self.usage.output_tokens} out tokens · ${self.cost:.6f} · {self.latency:.2f} s</small>")
-
-
-def normalize_messages(prompt_or_messages, system: str | None = None) -> tuple[list[dict], str | None]:
-    """Split a prompt or message list into (turns, system). Raises on a malformed message,
-    naming its index."""
-    if isinstance(prompt_or_messages, str):
-        return [{"role": "user", "content": prompt_or_messages}], system
-    if not isinstance(prompt_or_messages, (list, tuple)) or not prompt_or_messages:
-        raise TypeError("chat() takes a prompt string or a non-empty list of "
-                        "{'role': ..., 'content': ...} messages")
-    turns, systems = [], [system] if system else []
-    for i, m in enumerate(prompt_or_messages):
-        if not isinstance(m, dict) or "role" not in m:
-            raise ValueError(f"Message {i} must be a dict with 'role' and 'content', got {m!r:.80}")
-        if m["role"] not in ROLES:
-            raise ValueError(f"Message {i} has role {m['role']!r}; use one of {', '.join(ROLES)}")
-        if m["role"] == "system":
-            systems.append(str(m.get("content") or ""))
-            continue
-        if not isinstance(m.get("content"), str) and not m.get("tool_calls"):
-            raise ValueError(f"Message {i} ({m['role']}) needs 'content' as a string")
-        turns.append(dict(m))
-    if not turns:
-        raise ValueError("The messages hold only a system prompt: add a user message")
-    return turns, "\n\n".join(systems) or None
 
 
 def default_model() -> str:
@@ -135,26 +101,14 @@ def chat(prompt_or_messages, *, model: str | None = None, system: str | None = N
     info = get_model(model or default_model())
     turns, system = normalize_messages(prompt_or_messages, system)
     spec, toolset = _schema_and_tools(schema, tools, stream)
-    req = Request(model=info, messages=turns, system=system, temperature=temperature,
-                  max_tokens=max_tokens, options=options, schema=spec, tools=toolset)
+    req = Request(model=info, messages=turns, system=system, temperature=temperature, max_tokens=max_tokens,
+                  options=options, schema=spec, tools=toolset, stream=stream)
     if ledger.limit is not None and (info.input_price or info.output_price):
-        from .cost import estimate
-
-        ledger.check(info, estimate(turns, model=info.name, system=system, max_tokens=max_tokens).max_cost)
-    provider = get_provider(info.provider)
-    start = time.perf_counter()
-    if not stream:
-        c = provider.complete(req)
-        reply = Reply(model=info, text=c.text, usage=Usage(c.input_tokens, c.output_tokens),
-                      latency=time.perf_counter() - start, raw=c.raw, parsed=c.parsed,
-                      tool_calls=c.tool_calls)
-        ledger.record(provider=info.provider, model=info.name, input_tokens=c.input_tokens,
-                      output_tokens=c.output_tokens, cost=reply.cost)
-        if spec is not None:
-            reply.parsed = spec.parse(c.text, provider=info.provider, model=info.api_id)
-        return reply
+        ledger.check(info, most_a_call_costs(info, turns, system, max_tokens))
     reply = Reply(model=info)
-    reply._chunks = _streamed(provider, req, reply, start)
+    reply._chunks = _read(get_provider(info.provider), req, reply)
+    if not stream:
+        reply.text  # noqa: B018 (reads the whole reply now: errors surface here, not on first use)
     return reply
 
 
@@ -170,23 +124,27 @@ def _schema_and_tools(schema, tools, stream: bool):
     if schema is not None:
         from .structured import as_spec
         return as_spec(schema), None
-    from .tools import as_tool
+    from .tooldef import as_tool
     return None, [as_tool(t) for t in tools]
 
 
-def _streamed(provider, req: Request, reply: Reply, start: float) -> Iterator[str]:
-    usage: dict = {}
-    parts: list[str] = []
+def _read(provider, req: Request, reply: Reply) -> Iterator[str]:
+    """The provider's chunks into `reply`; usage, cost and the ledger entry once, at the end."""
+    response, parts, start, failed = Response(), [], time.perf_counter(), False
     try:
-        for chunk in provider.stream(req, usage):
+        for chunk in provider.run(req, response):
             if reply.time_to_first_token is None:
                 reply.time_to_first_token = time.perf_counter() - start
             parts.append(chunk)
             yield chunk
+    except Exception:
+        failed = True
+        raise
     finally:
-        reply._text = "".join(parts)
-        reply.latency = time.perf_counter() - start
-        reply.usage = Usage(usage.get("input_tokens", 0), usage.get("output_tokens", 0))
+        reply._text, reply.latency = "".join(parts), time.perf_counter() - start
+        reply.usage, reply.raw, reply.finish_reason = response.usage, response.raw, response.finish_reason
+        reply.parsed, reply.tool_calls = response.parsed, response.tool_calls
         reply.cost = reply.model_info.cost(reply.usage.input_tokens, reply.usage.output_tokens)
-        ledger.record(provider=reply.provider, model=reply.model, input_tokens=reply.usage.input_tokens,
-                      output_tokens=reply.usage.output_tokens, cost=reply.cost)
+        if not failed:  # a reader that stopped early still used (and paid for) what was generated
+            ledger.record(provider=reply.provider, model=reply.model, input_tokens=reply.usage.input_tokens,
+                          output_tokens=reply.usage.output_tokens, cost=reply.cost)

@@ -43,12 +43,22 @@ def estimate(prompt_or_messages, *, model: str, system: str | None = None,
     >>> estimate("Hello!", model="local", max_tokens=100).max_cost
     0.0
     """
-    from .chat import normalize_messages
     from .registry import get_model
-    from .tokens import count_tokens
+    from .types import normalize_messages
 
     info = get_model(model)
     turns, system = normalize_messages(prompt_or_messages, system)
+    return _estimate(info, turns, system, max_tokens)
+
+
+def most_a_call_costs(model: ModelInfo, turns: list[dict], system: str | None, max_tokens: int | None) -> float:
+    """`estimate(...).max_cost` for a model and messages already resolved (what chat() checks)."""
+    return _estimate(model, turns, system, max_tokens).max_cost
+
+
+def _estimate(info: ModelInfo, turns: list[dict], system: str | None, max_tokens: int | None) -> Estimate:
+    from .tokens import count_tokens
+
     n_in = count_tokens(([{"content": system}] if system else []) + turns, info.name)
     n_out = max_tokens or info.max_output or 4096
     return Estimate(info.name, n_in, n_out, info.cost(n_in, n_out))

@@ -38,3 +38,11 @@ class AuthenticationError(ProviderError):
 
 class RateLimitError(ProviderError):
     """The provider kept answering 429 after every retry."""
+
+
+class ContextWindowError(LLMCourseError):
+    """A prompt (plus the tokens asked for) does not fit the model's context window."""
+
+    def __init__(self, message: str, *, prompt_tokens: int, window: int):
+        super().__init__(message)
+        self.prompt_tokens, self.window = prompt_tokens, window

@@ -15,8 +15,8 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
+from ..chat import Reply
 from . import backend
-from .backend import Ask, Answer
 from .errors import GatewayError
 
 router = APIRouter()
@@ -91,12 +91,12 @@ def _messages(req) -> list[dict]:
                 texts.append(b["text"])
             elif kind == "tool_use" and m.role == "assistant":
                 names[b.get("id", "")] = b.get("name", "")
-                calls.append({"name": b.get("name", ""), "arguments": b.get("input") or {}})
+                calls.append({"id": b.get("id", ""), "name": b.get("name", ""), "arguments": b.get("input") or {}})
             elif kind == "tool_result" and m.role == "user":
                 content = b.get("content", "")
                 result = content if isinstance(content, str) else _blocks_text(content, f"messages.{i}.content.{j}")
-                out.append({"role": "tool", "name": names.get(b.get("tool_use_id"), "the tool"),
-                            "content": ("Error: " if b.get("is_error") else "") + result})
+                out.append({"role": "tool", "tool_call_id": b.get("tool_use_id"), "content": result,
+                            "name": names.get(b.get("tool_use_id"), "the tool"), "is_error": bool(b.get("is_error"))})
             else:
                 raise GatewayError(400, f"messages.{i}.content.{j}: block type {kind!r} is not supported "
                                         f"here (the local model reads text, tool_use and tool_result)")
@@ -108,8 +108,8 @@ def _messages(req) -> list[dict]:
     return out
 
 
-def to_ask(req: MessagesRequest) -> Ask:
-    """Check the request as Anthropic would (400/404) and turn it into an Ask."""
+def to_call(req: MessagesRequest) -> dict:
+    """Check the request as Anthropic would (400/404) and turn it into chat()'s arguments."""
     if not backend.accepts_model(req.model):
         raise GatewayError(404, f"model: {req.model}")
     messages = _messages(req)
@@ -132,22 +132,22 @@ def to_ask(req: MessagesRequest) -> Ask:
         if fmt.get("type") != "json_schema" or not isinstance(fmt.get("schema"), dict):
             raise GatewayError(400, "output_config.format: expected {'type': 'json_schema', 'schema': {...}}")
         schema = fmt["schema"]
-    return Ask(model=req.model, messages=messages, max_tokens=req.max_tokens, temperature=req.temperature,
-               top_p=req.top_p, tools=tools or None, schema=schema, stop=list(req.stop_sequences or []))
+    return dict(messages=messages, max_tokens=req.max_tokens, temperature=req.temperature, top_p=req.top_p,
+                tools=tools, schema=schema, stop=list(req.stop_sequences or []))
 
 
-_STOP = {"stop": "end_turn", "length": "max_tokens", "tool": "tool_use"}
+_STOP = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use"}
 
 
-def _content(a: Answer) -> list[dict]:
-    if a.tool_call:
-        return [{"type": "tool_use", "id": backend.new_id("toolu_"), "name": a.tool_call["name"],
-                 "input": a.tool_call["arguments"]}]
-    return [{"type": "text", "text": a.text}]
+def _content(r: Reply) -> list[dict]:
+    if r.tool_calls:
+        return [{"type": "tool_use", "id": backend.new_id("toolu_"), "name": c.name, "input": c.arguments}
+                for c in r.tool_calls]
+    return [{"type": "text", "text": r.text}]
 
 
-def _message(ask: Ask, content: list, stop_reason, a_in: int, a_out: int) -> dict:
-    return {"id": backend.new_id("msg_"), "type": "message", "role": "assistant", "model": ask.model,
+def _message(model: str, content: list, stop_reason, a_in: int, a_out: int) -> dict:
+    return {"id": backend.new_id("msg_"), "type": "message", "role": "assistant", "model": model,
             "content": content, "stop_reason": stop_reason, "stop_sequence": None,
             "usage": {"input_tokens": a_in, "output_tokens": a_out,
                       "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}}
@@ -157,56 +157,56 @@ def _event(kind: str, data: dict) -> str:
     return f"event: {kind}\ndata: {json.dumps({'type': kind} | data)}\n\n"
 
 
-def _events(ask: Ask, n_in: int, whole=None):
-    yield _event("message_start", {"message": _message(ask, [], None, n_in, 1)})
-    if whole is not None:  # tool use or JSON, computed before the stream started
-        a = whole
-        block = _content(a)[0]
-        if a.tool_call:
-            yield _event("content_block_start", {"index": 0, "content_block": block | {"input": {}}})
-            yield _event("ping", {})
-            yield _event("content_block_delta", {"index": 0, "delta": {
-                "type": "input_json_delta", "partial_json": json.dumps(a.tool_call["arguments"])}})
-        else:
-            yield _event("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}})
-            yield _event("ping", {})
-            yield _event("content_block_delta", {"index": 0, "delta": {"type": "text_delta", "text": a.text}})
-        usage = {"output_tokens": a.output_tokens, "finish": a.finish}
+def _events(model: str, r: Reply, n_in: int, whole: bool):
+    yield _event("message_start", {"message": _message(model, [], None, n_in, 1)})
+    if whole:  # tool use or JSON, computed before the stream started
+        for n, block in enumerate(_content(r)):
+            if block["type"] == "tool_use":
+                yield _event("content_block_start", {"index": n, "content_block": block | {"input": {}}})
+                yield _event("ping", {})
+                yield _event("content_block_delta", {"index": n, "delta": {
+                    "type": "input_json_delta", "partial_json": json.dumps(block["input"])}})
+            else:
+                yield _event("content_block_start", {"index": n, "content_block": {"type": "text", "text": ""}})
+                yield _event("ping", {})
+                yield _event("content_block_delta", {"index": n, "delta": {"type": "text_delta", "text": r.text}})
+            yield _event("content_block_stop", {"index": n})
     else:
         yield _event("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}})
         yield _event("ping", {})
-        usage = {}
-        for text in backend.stream(ask, usage):
+        for text in r:
             yield _event("content_block_delta", {"index": 0, "delta": {"type": "text_delta", "text": text}})
-    yield _event("content_block_stop", {"index": 0})
-    yield _event("message_delta", {"delta": {"stop_reason": _STOP[usage.get("finish", "stop")],
-                                             "stop_sequence": None},
-                                   "usage": {"output_tokens": usage.get("output_tokens", 0)}})
+        yield _event("content_block_stop", {"index": 0})
+    yield _event("message_delta", {"delta": {"stop_reason": _STOP[r.finish_reason], "stop_sequence": None},
+                                   "usage": {"output_tokens": r.usage.output_tokens}})
     yield _event("message_stop", {})
 
 
 @router.post("/v1/messages")
 def messages(req: MessagesRequest):
-    ask = to_ask(req)
-    if req.stream:
-        _, n_in, _ = backend.plan(ask)
-        whole = backend.answer(ask) if ask.tools or ask.schema is not None else None  # errors before the 200
-        return StreamingResponse(_events(ask, n_in, whole), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache"})
-    a = backend.answer(ask)
-    return _message(ask, _content(a), _STOP[a.finish], a.input_tokens, a.output_tokens)
+    call = to_call(req)
+    if not req.stream:
+        r = backend.reply(call)
+        return _message(req.model, _content(r), _STOP[r.finish_reason], r.usage.input_tokens, r.usage.output_tokens)
+    whole = bool(call["tools"]) or call["schema"] is not None   # replied whole: errors before the 200
+    r = backend.reply(call, stream=not whole)
+    n_in = r.usage.input_tokens if whole else backend.count_input_tokens(call)
+    return StreamingResponse(_events(req.model, r, n_in, whole), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache"})
 
 
 @router.post("/v1/messages/count_tokens")
 def count_tokens(req: CountRequest):
     if not backend.accepts_model(req.model):
         raise GatewayError(404, f"model: {req.model}")
-    _, n_in, _ = backend.plan(Ask(model=req.model, messages=_messages(req)))
-    return {"input_tokens": n_in}
+    tools = [{"type": "function", "function": {"name": t.name, "description": t.description or "",
+                                               "parameters": t.input_schema or {"type": "object"}}}
+             for t in req.tools or []]
+    return {"input_tokens": backend.count_input_tokens({"messages": _messages(req), "tools": tools})}
 
 
 def models_page() -> dict:
     """GET /v1/models as Anthropic's SDK expects it (sent with an `anthropic-version` header)."""
     data = [{"type": "model", "id": m, "display_name": m, "created_at": "2024-11-01T00:00:00Z"}
-            for m in backend.LOCAL_NAMES]
+            for m in backend.local_names()]
     return {"data": data, "has_more": False, "first_id": data[0]["id"], "last_id": data[-1]["id"]}

@@ -1,4 +1,4 @@
-"""The gateway's FastAPI app: the OpenAI, Anthropic and Gemini routers over one local engine."""
+"""The gateway's FastAPI app: the OpenAI, Anthropic and Gemini routers over the provider layer."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 from fastapi import FastAPI, Request
 
-from . import anthropic_api, errors, gemini_api, openai_api
+from . import anthropic_api, backend, errors, gemini_api, openai_api
 
 log = logging.getLogger("llmcourse.gateway")
 
@@ -22,7 +22,9 @@ def create_app() -> FastAPI:
 
     @app.get("/")
     def index():
-        return {"gateway": "llmcourse", "model": "SmolLM2-135M-Instruct (local)",
+        from ..registry import get_model
+
+        return {"gateway": "llmcourse", "model": f"{get_model(backend.ANSWERED_BY).api_id} (local)",
                 "apis": {"openai": "/v1/chat/completions", "anthropic": "/v1/messages",
                          "gemini": "/v1beta/models/{model}:generateContent"}}
 

@@ -1,42 +1,44 @@
-"""What the three APIs share: which model names are accepted, and one call into the local engine.
+"""What the three APIs share: which model names are accepted, and one call into the provider layer.
 
-Each API module turns its request into an `Ask` (provider-neutral messages, limits, tools, a JSON
-schema) and turns the `Answer` (or streamed text) back into its own response shape.
+Each API module translates its wire request into chat()'s neutral arguments (messages with
+`tool_calls` / tool turns, temperature, max_tokens, schema, tools, options) and the Reply back into
+its own response shape. Generation, constrained JSON and tool emulation happen in the provider layer
+(llmcourse.providers.local), exactly as for `chat(model="local")`.
 
 Model names (a deliberate choice, so unmodified notebook code runs with no key):
-- accepted: the local model ("local", "smollm2-135m", "SmolLM2-135M-Instruct"), any registry
-  name, alias or API id (llmcourse.models_table()), and any id that looks like a frontier model
-  ("gpt-*", "o1*"/"o3*"/"o4*", "chatgpt-*", "claude-*", "gemini-*", "gemma-*");
-- every one of them is answered by the same local SmolLM2-135M-Instruct, and the reply names
-  the model that was asked for (as a proxy such as LiteLLM does);
+- accepted: the local model (its registry name, its api id, or "local"), any registry name, alias
+  or API id (llmcourse.models_table()), and any id that looks like a frontier model ("gpt-*",
+  "o1*"/"o3*"/"o4*", "chatgpt-*", "claude-*", "gemini-*", "gemma-*");
+- every one of them is answered by the local model, and the reply names the model that was asked
+  for (as a proxy such as LiteLLM does);
 - anything else gets the API's own 404 "model not found" error.
 """
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
-from dataclasses import dataclass, field
-from typing import Iterator
 
-from ..errors import UnknownModelError
+from ..chat import Reply, chat
+from ..errors import ContextWindowError, UnknownModelError
+from ..registry import get_model
+from ..structured import StructuredOutputError
 from .errors import GatewayError
 
-LOCAL_ID = "SmolLM2-135M-Instruct"
-LOCAL_NAMES = ("local", "smollm2-135m", LOCAL_ID)
 FRONTIER_PREFIXES = ("gpt-", "chatgpt-", "o1", "o3", "o4", "claude-", "gemini-", "gemma-")
+ANSWERED_BY = "local"    # the registry alias every request is answered by
+
+
+def local_names() -> tuple[str, ...]:
+    """The names under which the gateway lists the local model."""
+    info = get_model(ANSWERED_BY)
+    return tuple(dict.fromkeys(("local", info.name, info.api_id)))
 
 
 def limits() -> tuple[int, int]:
-    """(context window, max output) of the local model, from the registry (models.toml)."""
-    from ..registry import get_model
-
-    m = get_model("local")
+    """(context window, max output) of the answering model, from the registry (models.toml)."""
+    m = get_model(ANSWERED_BY)
     return m.context_window, m.max_output
-
-
-DEFAULT_MAX_TOKENS = 512    # when a client sets no limit (OpenAI and Gemini make it optional)
 
 
 def accepts_model(name: str) -> bool:
@@ -44,10 +46,8 @@ def accepts_model(name: str) -> bool:
     if not isinstance(name, str) or not name.strip():
         return False
     name = name.strip().removeprefix("models/")
-    if name in LOCAL_NAMES or name.lower().startswith(FRONTIER_PREFIXES):
+    if name in local_names() or name.lower().startswith(FRONTIER_PREFIXES):
         return True
-    from ..registry import get_model
-
     try:
         get_model(name, available=lambda provider: True)
     except UnknownModelError:
@@ -63,157 +63,46 @@ def now() -> int:
     return int(time.time())
 
 
-@dataclass
-class Ask:
-    """One request, whatever API it came through. `messages`: role system/user/assistant/tool,
-    `content` a string; an assistant turn may carry `tool_calls` [{"name", "arguments"}]."""
+def reply(call: dict, *, stream: bool = False) -> Reply:
+    """The answering model's Reply to `call` (chat()'s keyword arguments plus `messages`).
 
-    model: str
-    messages: list[dict]
-    max_tokens: int | None = None
-    temperature: float | None = None
-    top_p: float | None = None
-    seed: int | None = None
-    tools: list[dict] | None = None     # OpenAI-style {"type": "function", "function": {...}}
-    schema: dict | None = None          # a JSON schema the reply must follow
-    stop: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Answer:
-    text: str = ""
-    tool_call: dict | None = None       # {"name": ..., "arguments": {...}}
-    input_tokens: int = 0
-    output_tokens: int = 0
-    finish: str = "stop"                # "stop", "length" or "tool"
-
-
-def engine_messages(messages: list[dict]) -> list[dict]:
-    """Messages the chat template can render: tool calls and results written out as text."""
-    out = []
-    for m in messages:
-        content = m.get("content") or ""
-        if m.get("tool_calls"):
-            calls = [json.dumps({"tool": c["name"], "arguments": c.get("arguments") or {}})
-                     for c in m["tool_calls"]]
-            content = "\n".join(([content] if content else []) + calls)
-        if m["role"] == "tool":   # plain-text turn; with tools offered, llmcourse.tools rewrites history itself
-            who = f"The {m['name']} tool" if m.get("name") else "The tool"
-            out.append({"role": "user", "content": f"{who} returned: {content}\nUse this to answer my question."})
-            continue
-        out.append({"role": m["role"], "content": content})
-    return out
-
-
-def plan(ask: Ask) -> tuple[list[dict], int, int]:
-    """(engine messages, input tokens, max new tokens); a 400 when the input is too long."""
-    from ..engine import get_engine
-
-    msgs = engine_messages(ask.messages)
-    n_in = int(get_engine().encode_chat(msgs).shape[1])
-    context_window, max_output = limits()
-    if n_in >= context_window:
-        raise GatewayError(400, f"This model's maximum context length is {context_window} tokens. However, "
-                                f"your messages resulted in {n_in} tokens. Please reduce the length of the "
-                                f"messages.", param="messages", code="context_length_exceeded")
-    limit = ask.max_tokens or DEFAULT_MAX_TOKENS
-    return msgs, n_in, max(1, min(limit, max_output, context_window - n_in))
-
-
-def _cut_at_stop(text: str, stop: list[str]) -> tuple[str, bool]:
-    cuts = [text.find(s) for s in stop if s and s in text]
-    return (text[:min(cuts)], True) if cuts else (text, False)
-
-
-# JSON mode with no schema (OpenAI json_object, Gemini responseMimeType alone): a small, flat object.
-OPEN_OBJECT = {"type": "object", "maxProperties": 4, "propertyNames": {"maxLength": 20},
-               "additionalProperties": {"type": ["string", "number", "boolean"], "maxLength": 60}}
-OPEN_OBJECT_TOKENS = 160  # 4 keys of <= 20 chars and values of <= 60 chars always fit
-
-
-def answer(ask: Ask) -> Answer:
-    """The whole reply: a tool call when tools are offered, JSON when a schema is given, else text."""
-    from ..engine import get_engine
-
-    msgs, n_in, max_new = plan(ask)
-    if ask.tools:
-        from ..tools import local_tool_call
-
-        choice = local_tool_call(ask.messages, ask.tools)   # it rewrites tool turns itself
-        if choice.get("tool") not in (None, "none"):
-            args = choice.get("arguments") or {}
-            return Answer(tool_call={"name": choice["tool"], "arguments": args}, input_tokens=n_in,
-                          output_tokens=get_engine().count_tokens(json.dumps(choice)), finish="tool")
-        text = str(choice.get("answer") or "")
-        return Answer(text=text, input_tokens=n_in, output_tokens=get_engine().count_tokens(text))
-    if ask.schema is not None:
-        from ..structured import StructuredOutputError, local_json
-
-        if not any(k in ask.schema for k in ("properties", "anyOf", "oneOf", "$ref", "allOf")):
-            ask.schema = OPEN_OBJECT  # JSON mode without a schema: any small flat object
-            ask.max_tokens = max(ask.max_tokens or 0, OPEN_OBJECT_TOKENS)
-        try:
-            obj, c = local_json(ask.messages, ask.schema, max_tokens=ask.max_tokens, temperature=ask.temperature)
-        except StructuredOutputError:
-            if ask.max_tokens is None:
-                raise
-            # the client's max_tokens cut the JSON short: let the schema size the budget instead
-            obj, c = local_json(ask.messages, ask.schema, temperature=ask.temperature)
-        text = c.text if _is_json(c.text) else json.dumps(obj if isinstance(obj, (dict, list)) else
-                                                         obj.model_dump())
-        return Answer(text=text, input_tokens=c.input_tokens or n_in, output_tokens=c.output_tokens)
-    g = get_engine().generate(msgs, max_tokens=max_new, temperature=ask.temperature, top_p=ask.top_p,
-                              seed=ask.seed)
-    text, stopped = _cut_at_stop(g.text, ask.stop)
-    finish = "length" if g.output_tokens >= max_new and not stopped else "stop"
-    return Answer(text=text, input_tokens=g.input_tokens, output_tokens=g.output_tokens, finish=finish)
-
-
-def _is_json(text: str) -> bool:
+    A streamed Reply has already produced its first chunk (kept for the reader), so that errors
+    (a prompt too long for the context window) become the API's error before a 200 is sent.
+    A JSON reply cut short by the client's max_tokens comes back as it is, with finish "length".
+    """
+    args = {k: v for k, v in call.items() if v not in (None, []) or k == "messages"}
+    messages = args.pop("messages")
     try:
-        json.loads(text)
-    except (TypeError, ValueError):
-        return False
-    return True
+        r = chat(messages, model=ANSWERED_BY, stream=stream, **args)
+        if stream:
+            it = iter(r)
+            first = next(it, None)
+            r._chunks = _prepend(first, it)
+        return r
+    except ContextWindowError as exc:
+        raise GatewayError(400, f"This model's maximum context length is {exc.window} tokens. However, your "
+                                f"messages resulted in {exc.prompt_tokens} tokens. Please reduce the length of "
+                                f"the messages.", param="messages", code="context_length_exceeded") from None
+    except StructuredOutputError as exc:
+        if not exc.text or not args.get("max_tokens"):
+            raise
+        return Reply(model=get_model(ANSWERED_BY), text=exc.text, finish_reason="length")
 
 
-def stream(ask: Ask, usage: dict) -> Iterator[str]:
-    """Text chunks of a plain reply (call `plan` first for the 400s). At the end `usage` holds
-    input_tokens, output_tokens and finish ("stop" or "length")."""
-    from ..engine import get_engine
+def _prepend(first, rest):
+    if first is not None:
+        yield first
+    yield from rest
 
-    msgs, n_in, max_new = plan(ask)
-    usage.update(input_tokens=n_in, output_tokens=0, finish="stop")
-    inner: dict = {}
-    held, streamed = "", []
-    gen = get_engine().stream(msgs, max_tokens=max_new, temperature=ask.temperature, top_p=ask.top_p,
-                              seed=ask.seed, usage=inner)
-    try:
-        for chunk in gen:
-            if not ask.stop:
-                streamed.append(chunk)
-                yield chunk
-                continue
-            held += chunk   # hold back text that may be the start of a stop sequence
-            cut, stopped = _cut_at_stop(held, ask.stop)
-            if stopped:
-                if cut:
-                    streamed.append(cut)
-                    yield cut
-                usage["finish"] = "stop"
-                return
-            keep = max((len(s) - 1 for s in ask.stop), default=0)
-            if len(held) > keep:
-                out, held = held[:len(held) - keep], held[len(held) - keep:]
-                streamed.append(out)
-                yield out
-        if held:
-            streamed.append(held)
-            yield held
-        usage["output_tokens"] = inner.get("output_tokens", 0)
-        if usage["output_tokens"] >= max_new:
-            usage["finish"] = "length"
-    finally:
-        gen.close()
-        if not usage["output_tokens"]:  # stopped early: count what was sent
-            usage["output_tokens"] = inner.get("output_tokens") or get_engine().count_tokens("".join(streamed))
+
+def count_input_tokens(call: dict) -> int:
+    """Prompt tokens of `call` as the answering model reads it (its chat template, tools included)."""
+    from ..providers import get_provider
+    from ..tooldef import as_tool
+    from ..types import Request, normalize_messages
+
+    info = get_model(ANSWERED_BY)
+    turns, system = normalize_messages(call["messages"])
+    tools = [as_tool(t) for t in call.get("tools") or []] or None
+    return get_provider(info.provider).count_input_tokens(Request(model=info, messages=turns, system=system,
+                                                                  tools=tools))

@@ -17,8 +17,8 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from pydantic.alias_generators import to_camel
 
+from ..chat import Reply
 from . import backend
-from .backend import Ask, Answer
 from .errors import GatewayError
 
 router = APIRouter()
@@ -106,11 +106,14 @@ def _messages(req: GenerateRequest) -> list[dict]:
                     texts.append(p["text"])
             elif _get(p, "functionCall") is not None:
                 fc = _get(p, "functionCall")
-                calls.append({"name": fc.get("name", ""), "arguments": fc.get("args") or {}})
+                calls.append({"id": fc.get("id") or f"call_{i}_{j}", "name": fc.get("name", ""),
+                              "arguments": fc.get("args") or {}})
             elif _get(p, "functionResponse") is not None:
                 fr = _get(p, "functionResponse")
-                out.append({"role": "tool", "name": fr.get("name") or "the tool",
-                            "content": json.dumps(fr.get("response", {}))})
+                response = fr.get("response", {})
+                error = isinstance(response, dict) and set(response) == {"error"}
+                out.append({"role": "tool", "name": fr.get("name") or "the tool", "tool_call_id": fr.get("id"),
+                            "is_error": error, "content": json.dumps(response["error"] if error else response)})
             else:
                 raise GatewayError(400, f"Invalid value at 'contents[{i}].parts[{j}]': the local model reads "
                                         f"text, functionCall and functionResponse parts only")
@@ -143,8 +146,8 @@ def _tools(req: GenerateRequest) -> list[dict]:
     return tools
 
 
-def to_ask(model: str, req: GenerateRequest) -> Ask:
-    """Check the request as Gemini would (400/404) and turn it into an Ask."""
+def to_call(model: str, req: GenerateRequest) -> dict:
+    """Check the request as Gemini would (400/404) and turn it into chat()'s arguments."""
     if not backend.accepts_model(model):
         raise GatewayError(404, f"models/{model} is not found for API version v1beta, or is not supported "
                                 f"for generateContent. Call ListModels to see the list of available models.")
@@ -159,28 +162,28 @@ def to_ask(model: str, req: GenerateRequest) -> Ask:
         schema = {"type": "object"}
     if schema is not None and cfg.response_mime_type not in (None, "application/json"):
         raise GatewayError(400, "responseSchema needs responseMimeType 'application/json'")
-    return Ask(model=model, messages=messages, max_tokens=cfg.max_output_tokens, temperature=cfg.temperature,
-               top_p=cfg.top_p, seed=cfg.seed, tools=_tools(req) or None, schema=schema,
-               stop=list(cfg.stop_sequences or []))
+    return dict(messages=messages, max_tokens=cfg.max_output_tokens, temperature=cfg.temperature,
+                top_p=cfg.top_p, seed=cfg.seed, tools=_tools(req), schema=schema,
+                stop=list(cfg.stop_sequences or []))
 
 
-_FINISH = {"stop": "STOP", "length": "MAX_TOKENS", "tool": "STOP"}
+_FINISH = {"stop": "STOP", "length": "MAX_TOKENS", "tool_calls": "STOP"}
 
 
-def _parts(a: Answer) -> list[dict]:
-    if a.tool_call:
-        return [{"functionCall": {"name": a.tool_call["name"], "args": a.tool_call["arguments"]}}]
-    return [{"text": a.text}]
+def _parts(r: Reply) -> list[dict]:
+    if r.tool_calls:
+        return [{"functionCall": {"name": c.name, "args": c.arguments}} for c in r.tool_calls]
+    return [{"text": r.text}]
 
 
-def _response(ask: Ask, parts: list, finish: str | None, usage: tuple[int, int] | None, rid: str) -> dict:
+def _response(model: str, parts: list, finish: str | None, r: Reply | None, rid: str) -> dict:
     cand = {"content": {"role": "model", "parts": parts}, "index": 0}
     if finish:
         cand["finishReason"] = finish
-    body = {"candidates": [cand], "modelVersion": ask.model, "responseId": rid}
-    if usage:
-        body["usageMetadata"] = {"promptTokenCount": usage[0], "candidatesTokenCount": usage[1],
-                                 "totalTokenCount": usage[0] + usage[1]}
+    body = {"candidates": [cand], "modelVersion": model, "responseId": rid}
+    if r is not None:
+        i, o = r.usage.input_tokens, r.usage.output_tokens
+        body["usageMetadata"] = {"promptTokenCount": i, "candidatesTokenCount": o, "totalTokenCount": i + o}
     return body
 
 
@@ -188,17 +191,14 @@ def _sse(obj) -> str:
     return f"data: {json.dumps(obj)}\r\n\r\n"
 
 
-def _events(ask: Ask, whole=None):
+def _events(model: str, r: Reply, whole: bool):
     rid = backend.new_id("")
-    if whole is not None:  # tool call or JSON, computed before the stream started
-        a = whole
-        yield _sse(_response(ask, _parts(a), _FINISH[a.finish], (a.input_tokens, a.output_tokens), rid))
+    if whole:  # tool call or JSON, computed before the stream started
+        yield _sse(_response(model, _parts(r), _FINISH[r.finish_reason], r, rid))
         return
-    usage: dict = {}
-    for text in backend.stream(ask, usage):
-        yield _sse(_response(ask, [{"text": text}], None, None, rid))
-    yield _sse(_response(ask, [{"text": ""}], _FINISH[usage.get("finish", "stop")],
-                         (usage["input_tokens"], usage["output_tokens"]), rid))
+    for text in r:
+        yield _sse(_response(model, [{"text": text}], None, None, rid))
+    yield _sse(_response(model, [{"text": ""}], _FINISH[r.finish_reason], r, rid))
 
 
 def _split(target: str) -> tuple[str, str]:
@@ -216,16 +216,15 @@ def generate(target: str, req: GenerateRequest, request: Request):
     if method not in ("generateContent", "streamGenerateContent"):
         raise GatewayError(404, f"Method {method} is not served by the local gateway: use generateContent "
                                 f"or streamGenerateContent.")
-    ask = to_ask(model, req)
+    call = to_call(model, req)
     if method == "generateContent":
-        a = backend.answer(ask)
-        return _response(ask, _parts(a), _FINISH[a.finish], (a.input_tokens, a.output_tokens), backend.new_id(""))
-    backend.plan(ask)
-    whole = backend.answer(ask) if ask.tools or ask.schema is not None else None  # errors before the 200
+        r = backend.reply(call)
+        return _response(model, _parts(r), _FINISH[r.finish_reason], r, backend.new_id(""))
+    whole = bool(call["tools"]) or call["schema"] is not None   # replied whole: errors before the 200
+    r = backend.reply(call, stream=not whole)
     if request.query_params.get("alt") == "sse":
-        return StreamingResponse(_events(ask, whole), media_type="text/event-stream")
-    chunks = [json.loads(e[len("data: "):]) for e in _events(ask, whole)]   # without alt=sse: one JSON array
-    return chunks
+        return StreamingResponse(_events(model, r, whole), media_type="text/event-stream")
+    return [json.loads(e[len("data: "):]) for e in _events(model, r, whole)]   # without alt=sse: one JSON array
 
 
 def _card(model: str) -> dict:
@@ -236,7 +235,7 @@ def _card(model: str) -> dict:
 
 @router.get("/v1beta/models")
 def list_models():
-    return {"models": [_card(m) for m in backend.LOCAL_NAMES]}
+    return {"models": [_card(m) for m in backend.local_names()]}
 
 
 @router.get("/v1beta/models/{model}")

@@ -1,8 +1,8 @@
 """OpenAI Chat Completions on the local model: POST /v1/chat/completions and GET /v1/models.
 
-Covers plain and streamed (SSE) replies, `stream_options.include_usage`, `tools`/`tool_choice`
-(tool calls come from `llmcourse.tools.local_tool_call`), `tool` messages in the history, and
-`response_format` json_object / json_schema (from `llmcourse.structured.local_json`).
+Covers plain and streamed (SSE) replies, `stream_options.include_usage`, `tools`/`tool_choice`,
+`tool` messages in the history, and `response_format` json_object / json_schema. The request is
+translated into chat()'s arguments and answered through the provider layer (see backend.py).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
+from ..chat import Reply
 from . import backend
-from .backend import Ask, Answer
 from .errors import GatewayError
 
 router = APIRouter()
@@ -74,8 +74,8 @@ def _text(content, where: str) -> str:
     return "".join(parts)
 
 
-def to_ask(req: ChatRequest) -> Ask:
-    """Check the request as OpenAI would (400/404) and turn it into an Ask."""
+def to_call(req: ChatRequest) -> dict:
+    """Check the request as OpenAI would (400/404) and turn it into chat()'s arguments."""
     if not req.messages:
         raise GatewayError(400, "Invalid 'messages': empty array. Expected an array with minimum length 1, "
                                 "but got an empty array instead.", param="messages", code="empty_array")
@@ -98,7 +98,7 @@ def to_ask(req: ChatRequest) -> Ask:
             except (TypeError, ValueError):
                 raise GatewayError(400, f"messages[{i}].tool_calls: 'arguments' must be a JSON string.",
                                    param=f"messages[{i}].tool_calls", code="invalid_value") from None
-            calls.append({"name": fn.get("name", ""), "arguments": args})
+            calls.append({"id": c.get("id") or f"call_{i}", "name": fn.get("name", ""), "arguments": args})
             names[c.get("id")] = fn.get("name")
         if role == "tool" and m.tool_call_id is None and m.role == "tool":
             raise GatewayError(400, f"Missing required parameter: 'messages[{i}].tool_call_id'.",
@@ -107,7 +107,7 @@ def to_ask(req: ChatRequest) -> Ask:
         if calls:
             msg["tool_calls"] = calls
         if role == "tool":
-            msg["name"] = m.name or names.get(m.tool_call_id) or "the tool"
+            msg |= {"tool_call_id": m.tool_call_id, "name": m.name or names.get(m.tool_call_id) or "the tool"}
         messages.append(msg)
     if all(m["role"] == "system" for m in messages):
         raise GatewayError(400, "The messages hold only a system prompt: add a user message.",
@@ -122,17 +122,17 @@ def to_ask(req: ChatRequest) -> Ask:
         if not tools:
             raise GatewayError(400, f"tool_choice names function {wanted!r}, which is not in 'tools'.",
                                param="tool_choice", code="invalid_value")
-    return Ask(model=req.model, messages=messages, max_tokens=req.max_completion_tokens or req.max_tokens,
-               temperature=req.temperature, top_p=req.top_p, seed=req.seed, tools=tools or None,
-               schema=_schema(req.response_format),
-               stop=[req.stop] if isinstance(req.stop, str) else list(req.stop or []))
+    return dict(messages=messages, max_tokens=req.max_completion_tokens or req.max_tokens,
+                temperature=req.temperature, top_p=req.top_p, seed=req.seed, tools=tools,
+                schema=_schema(req.response_format),
+                stop=[req.stop] if isinstance(req.stop, str) else list(req.stop or []))
 
 
 def _schema(fmt: dict | None) -> dict | None:
     if not fmt or fmt.get("type") == "text":
         return None
     if fmt.get("type") == "json_object":
-        return {"type": "object"}
+        return {"type": "object"}   # any object
     if fmt.get("type") == "json_schema":
         schema = (fmt.get("json_schema") or {}).get("schema")
         if not isinstance(schema, dict):
@@ -144,71 +144,65 @@ def _schema(fmt: dict | None) -> dict | None:
                        param="response_format.type", code="invalid_value")
 
 
-def _usage(a_in: int, a_out: int) -> dict:
-    return {"prompt_tokens": a_in, "completion_tokens": a_out, "total_tokens": a_in + a_out}
+def _usage(r: Reply) -> dict:
+    i, o = r.usage.input_tokens, r.usage.output_tokens
+    return {"prompt_tokens": i, "completion_tokens": o, "total_tokens": i + o}
 
 
-def _tool_calls(a: Answer) -> list[dict]:
+def _tool_calls(r: Reply) -> list[dict]:
     return [{"id": backend.new_id("call_"), "type": "function",
-             "function": {"name": a.tool_call["name"], "arguments": json.dumps(a.tool_call["arguments"])}}]
+             "function": {"name": c.name, "arguments": json.dumps(c.arguments)}} for c in r.tool_calls]
 
 
-_FINISH = {"stop": "stop", "length": "length", "tool": "tool_calls"}
-
-
-def completion(ask: Ask, a: Answer) -> dict:
-    message = {"role": "assistant", "content": None if a.tool_call else a.text, "refusal": None,
+def completion(model: str, r: Reply) -> dict:
+    message = {"role": "assistant", "content": None if r.tool_calls else r.text, "refusal": None,
                "annotations": []}
-    if a.tool_call:
-        message["tool_calls"] = _tool_calls(a)
+    if r.tool_calls:
+        message["tool_calls"] = _tool_calls(r)
     return {"id": backend.new_id("chatcmpl-"), "object": "chat.completion", "created": backend.now(),
-            "model": ask.model, "system_fingerprint": "llmcourse-local",
-            "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": _FINISH[a.finish]}],
-            "usage": _usage(a.input_tokens, a.output_tokens)}
+            "model": model, "system_fingerprint": "llmcourse-local",
+            "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": r.finish_reason}],
+            "usage": _usage(r)}
 
 
 def _sse(obj) -> str:
     return f"data: {json.dumps(obj)}\n\n"
 
 
-def _events(ask: Ask, include_usage: bool, whole=None):
+def _events(model: str, r: Reply, include_usage: bool, whole: bool):
     base = {"id": backend.new_id("chatcmpl-"), "object": "chat.completion.chunk", "created": backend.now(),
-            "model": ask.model, "system_fingerprint": "llmcourse-local"}
+            "model": model, "system_fingerprint": "llmcourse-local"}
 
     def chunk(delta: dict, finish=None) -> str:
         body = base | {"choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]}
         return _sse(body | {"usage": None} if include_usage else body)
 
-    if whole is not None:
-        a = whole   # tool calls and JSON come whole (computed before the stream), sent as one delta
-        yield chunk({"role": "assistant", "content": "" if not a.tool_call else None})
-        if a.tool_call:
-            calls = [c | {"index": 0} for c in _tool_calls(a)]
-            yield chunk({"tool_calls": calls})
-        elif a.text:
-            yield chunk({"content": a.text})
-        usage = {"input_tokens": a.input_tokens, "output_tokens": a.output_tokens, "finish": a.finish}
+    if whole:   # tool calls and JSON come whole (computed before the stream), sent as one delta
+        yield chunk({"role": "assistant", "content": "" if not r.tool_calls else None})
+        if r.tool_calls:
+            yield chunk({"tool_calls": [c | {"index": n} for n, c in enumerate(_tool_calls(r))]})
+        elif r.text:
+            yield chunk({"content": r.text})
     else:
-        usage = {}
         yield chunk({"role": "assistant", "content": ""})
-        for text in backend.stream(ask, usage):
+        for text in r:
             yield chunk({"content": text})
-    yield chunk({}, _FINISH[usage.get("finish", "stop")])
+    yield chunk({}, r.finish_reason)
     if include_usage:
-        yield _sse(base | {"choices": [], "usage": _usage(usage["input_tokens"], usage["output_tokens"])})
+        yield _sse(base | {"choices": [], "usage": _usage(r)})
     yield "data: [DONE]\n\n"
 
 
 @router.post("/v1/chat/completions")
 def chat_completions(req: ChatRequest):
-    ask = to_ask(req)
-    if req.stream:
-        backend.plan(ask)  # raise the 400 for an oversized input before the stream starts
-        include = bool((req.stream_options or {}).get("include_usage"))
-        whole = backend.answer(ask) if ask.tools or ask.schema is not None else None  # errors before the 200
-        return StreamingResponse(_events(ask, include, whole), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache"})
-    return completion(ask, backend.answer(ask))
+    call = to_call(req)
+    if not req.stream:
+        return completion(req.model, backend.reply(call))
+    whole = bool(call["tools"]) or call["schema"] is not None   # replied whole: errors before the 200
+    r = backend.reply(call, stream=not whole)
+    include = bool((req.stream_options or {}).get("include_usage"))
+    return StreamingResponse(_events(req.model, r, include, whole), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache"})
 
 
 def _model_card(model_id: str) -> dict:
@@ -220,7 +214,7 @@ def list_models(request: Request):
     if "anthropic-version" in request.headers:   # Anthropic's SDK lists models at the same path
         from .anthropic_api import models_page
         return models_page()
-    return {"object": "list", "data": [_model_card(m) for m in backend.LOCAL_NAMES]}
+    return {"object": "list", "data": [_model_card(m) for m in backend.local_names()]}
 
 
 @router.get("/v1/models/{model_id:path}")

@@ -109,9 +109,18 @@ def start(port: int = 0, *, host: str = "127.0.0.1", preload: bool = False, time
             time.sleep(0.02)
         _running = Gateway(host, actual, server, thread)
     if preload:
-        from ..engine import get_engine
-        get_engine()
+        warm_up()
     return _running
+
+
+def warm_up() -> float:
+    """Load the answering model now (one 1-token reply); the seconds it took."""
+    from ..chat import chat
+    from .backend import ANSWERED_BY
+
+    t0 = time.perf_counter()
+    chat("Hi", model=ANSWERED_BY, max_tokens=1)
+    return time.perf_counter() - t0
 
 
 def running() -> Gateway | None:
@@ -125,13 +134,14 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
 
     import uvicorn
 
-    from ..engine import get_engine
+    from ..registry import get_model
+    from .backend import ANSWERED_BY
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     sock = _bind(host, port)
-    eng = get_engine()
+    seconds = warm_up()
     url = f"http://{host}:{sock.getsockname()[1]}"
-    print(f"llmcourse gateway: SmolLM2-135M-Instruct (loaded in {eng.load_seconds:.1f} s) at {url}\n"
+    print(f"llmcourse gateway: {get_model(ANSWERED_BY).api_id} (ready in {seconds:.1f} s) at {url}\n"
           f"  OpenAI:    OpenAI(base_url='{url}/v1', api_key='local')\n"
           f"  Anthropic: Anthropic(base_url='{url}', api_key='local')\n"
           f"  Gemini:    genai.Client(api_key='local', http_options={{'base_url': '{url}'}})\n"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .base import Completion, Provider, Request
+from ..types import Request, Response
+from .base import Provider
 
 _instances: dict[str, Provider] = {}
 
@@ -36,4 +37,4 @@ def reset() -> None:
     _instances.clear()
 
 
-__all__ = ["Completion", "Provider", "Request", "get_provider", "reset"]
+__all__ = ["Provider", "Request", "Response", "get_provider", "reset"]

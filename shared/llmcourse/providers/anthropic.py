@@ -6,7 +6,8 @@ import json
 from typing import Iterator
 
 from .. import settings
-from .base import Completion, Provider, Request
+from ..types import Request, Response, ToolCall, Usage
+from .base import Provider
 
 
 class AnthropicProvider(Provider):
@@ -42,28 +43,35 @@ class AnthropicProvider(Provider):
         params.update(req.options)
         return params
 
-    def _complete(self, req: Request) -> Completion:
-        r = self.client().messages.create(**self._params(req))
-        from ..tools import ToolCall
-
-        text = "".join(b.text for b in r.content if b.type == "text")
-        uses = [b for b in r.content if b.type == "tool_use"]
-        if req.schema is not None:
-            forced = [b for b in uses if b.name == req.schema.name]
-            text, uses = (json.dumps(forced[0].input) if forced else text), []
-        return Completion(text=text, input_tokens=r.usage.input_tokens,
-                          output_tokens=r.usage.output_tokens, raw=r,
-                          tool_calls=[ToolCall(id=b.id, name=b.name, arguments=dict(b.input or {})) for b in uses])
-
-    def _stream(self, req: Request, usage: dict) -> Iterator[str]:
-        with self.client().messages.create(**self._params(req), stream=True) as events:
+    def execute(self, req: Request, response: Response) -> Iterator[str]:
+        client = self.client()  # held while the request runs
+        if not req.stream:
+            r = client.messages.create(**self._params(req))
+            response.raw, response.usage = r, Usage(r.usage.input_tokens, r.usage.output_tokens)
+            response.finish_reason = _FINISH.get(r.stop_reason, "stop")
+            text = "".join(b.text for b in r.content if b.type == "text")
+            uses = [b for b in r.content if b.type == "tool_use"]
+            if req.schema is not None:  # the forced tool's input is the reply
+                forced = [b for b in uses if b.name == req.schema.name]
+                text, uses = (json.dumps(forced[0].input) if forced else text), []
+                response.finish_reason = "stop" if response.finish_reason == "tool_calls" else response.finish_reason
+            response.tool_calls = [ToolCall(id=b.id, name=b.name, arguments=dict(b.input or {})) for b in uses]
+            if text:
+                yield text
+            return
+        with client.messages.create(**self._params(req), stream=True) as events:
             for event in events:
                 if event.type == "message_start":
-                    usage["input_tokens"] = event.message.usage.input_tokens
+                    response.usage.input_tokens = event.message.usage.input_tokens
                 elif event.type == "content_block_delta" and event.delta.type == "text_delta":
                     yield event.delta.text
-                elif event.type == "message_delta" and event.usage:
-                    usage["output_tokens"] = event.usage.output_tokens
+                elif event.type == "message_delta":
+                    if event.usage:
+                        response.usage.output_tokens = event.usage.output_tokens
+                    response.finish_reason = _FINISH.get(event.delta.stop_reason, "stop")
+
+
+_FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls"}
 
 
 def to_anthropic_messages(messages: list[dict]) -> list[dict]:

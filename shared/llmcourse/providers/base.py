@@ -1,43 +1,23 @@
-"""What every provider module implements: `complete` and `stream` over chat messages."""
+"""What every provider implements: one method, `execute(req, response)`, for both modes.
+
+`execute` yields text chunks and fills `response` (usage, tool calls, finish reason, raw) as it
+goes; `req.stream` only says whether the caller reads chunks as they come (so an SDK provider uses
+its streaming endpoint). `run` adds what every provider shares: retries before the first chunk,
+errors that name the fix, and `parsed` for a schema. Cost and the ledger are chat()'s, once.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Iterator
 
 from ..errors import AuthenticationError, LLMCourseError, ProviderError, RateLimitError
-from ..registry import ModelInfo
 from ..retry import AUTH, FATAL, RETRY, with_retries
-
-
-@dataclass
-class Completion:
-    """A provider's answer before llmcourse adds cost and timing."""
-
-    text: str
-    input_tokens: int = 0
-    output_tokens: int = 0
-    raw: object = None
-    parsed: object = None
-    tool_calls: list = field(default_factory=list)  # tools.ToolCall objects, whatever the provider
-
-
-@dataclass
-class Request:
-    """One chat call, provider-neutral. `messages` hold only user/assistant/tool turns."""
-
-    model: ModelInfo
-    messages: list[dict]
-    system: str | None = None
-    temperature: float | None = None
-    max_tokens: int | None = None
-    options: dict = field(default_factory=dict)
-    schema: object = None  # a structured.SchemaSpec: the reply must be JSON of this schema
-    tools: list | None = None  # tools.Tool objects the model may call
+from ..types import Request, Response
 
 
 class Provider:
-    """A provider: one small class. Subclasses implement `_complete`, `_stream`, `_classify`."""
+    """A provider: one small class. Subclasses implement `execute` (and `_client_config`,
+    `_build_client` when they talk to an SDK)."""
 
     name = "provider"
     key_help = ""
@@ -65,34 +45,36 @@ class Provider:
         raise NotImplementedError
 
     # subclasses -----------------------------------------------------------------------------
-    def _complete(self, req: Request) -> Completion:
-        raise NotImplementedError
-
-    def _stream(self, req: Request, usage: dict) -> Iterator[str]:
+    def execute(self, req: Request, response: Response) -> Iterator[str]:
+        """Yield the reply's text; set usage, tool_calls, finish_reason (and raw) on `response`."""
         raise NotImplementedError
 
     def _classify(self, exc: Exception) -> tuple[str, int | None]:
         return classify_http_error(exc)
 
-    # public ---------------------------------------------------------------------------------
-    def complete(self, req: Request) -> Completion:
-        try:
-            return self._retry(lambda: self._complete(req))
-        except Exception as exc:
-            raise self._wrap(exc, req) from exc
+    def count_input_tokens(self, req: Request) -> int:
+        """The prompt tokens `req` will cost, counted offline (the local model's provider can)."""
+        raise NotImplementedError(f"The {self.name} provider cannot count prompt tokens offline: use "
+                                  f"llmcourse.count_tokens for an estimate.")
 
-    def stream(self, req: Request, usage: dict) -> Iterator[str]:
-        """Yield text chunks; retries happen only before the first chunk arrives."""
-        it = None
+    # public ---------------------------------------------------------------------------------
+    def run(self, req: Request, response: Response) -> Iterator[str]:
+        """Yield text chunks; retries happen only before the first chunk arrives. At the end a
+        schema's `parsed` is set (StructuredOutputError if the reply does not validate)."""
+        it, parts = None, []
         try:
             def start():
-                gen = self._stream(req, usage)
-                first = next(gen, None)
-                return gen, first
+                gen = self.execute(req, response)
+                return gen, next(gen, None)
             it, first = self._retry(start)
-            if first is not None:
-                yield first
-            yield from it
+            for chunk in ([first] if first is not None else []):
+                parts.append(chunk)
+                yield chunk
+            for chunk in it:
+                parts.append(chunk)
+                yield chunk
+            if req.schema is not None and response.parsed is None:
+                response.parsed = req.schema.parse("".join(parts), provider=self.name, model=req.model.api_id)
         except GeneratorExit:
             raise
         except Exception as exc:

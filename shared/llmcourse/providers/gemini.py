@@ -6,7 +6,8 @@ import base64
 from typing import Iterator
 
 from .. import settings
-from .base import Completion, Provider, Request
+from ..types import Request, Response, ToolCall, Usage
+from .base import Provider
 
 
 class GeminiProvider(Provider):
@@ -51,29 +52,40 @@ class GeminiProvider(Provider):
         return (u.prompt_token_count or 0,
                 (u.candidates_token_count or 0) + (getattr(u, "thoughts_token_count", 0) or 0))
 
-    def _complete(self, req: Request) -> Completion:
-        from ..tools import ToolCall
-
+    def execute(self, req: Request, response: Response) -> Iterator[str]:
         client = self.client()  # held in a local: a collected genai.Client closes its connection
-        r = client.models.generate_content(**self._args(req))
-        i, o = self._usage(r)
-        parts = (r.candidates[0].content.parts or []) if r.candidates and r.candidates[0].content else []
-        text = "".join(p.text for p in parts if p.text and not p.thought)
-        calls = [ToolCall(id=p.function_call.id or f"call_{n}", name=p.function_call.name,
-                          arguments=dict(p.function_call.args or {}),
-                          meta={"thought_signature": base64.b64encode(p.thought_signature).decode()}
-                          if p.thought_signature else {})
-                 for n, p in enumerate(x for x in parts if x.function_call)]
-        return Completion(text=text, input_tokens=i, output_tokens=o, raw=r, tool_calls=calls)
-
-    def _stream(self, req: Request, usage: dict) -> Iterator[str]:
-        client = self.client()
+        if not req.stream:
+            r = client.models.generate_content(**self._args(req))
+            response.raw, response.usage = r, Usage(*self._usage(r))
+            cand = r.candidates[0] if r.candidates else None
+            parts = (cand.content.parts or []) if cand and cand.content else []
+            response.tool_calls = [_tool_call(p.function_call, p.thought_signature, n)
+                                   for n, p in enumerate(x for x in parts if x.function_call)]
+            response.finish_reason = _finish(cand, response.tool_calls)
+            text = "".join(p.text for p in parts if p.text and not p.thought)
+            if text:
+                yield text
+            return
         for chunk in client.models.generate_content_stream(**self._args(req)):
             i, o = self._usage(chunk)
             if i or o:
-                usage.update(input_tokens=i, output_tokens=o)
+                response.usage = Usage(i, o)
+            if chunk.candidates and chunk.candidates[0].finish_reason:
+                response.finish_reason = _finish(chunk.candidates[0], [])
             if chunk.text:
                 yield chunk.text
+
+
+def _tool_call(fc, signature, n: int) -> ToolCall:
+    return ToolCall(id=fc.id or f"call_{n}", name=fc.name, arguments=dict(fc.args or {}),
+                    meta={"thought_signature": base64.b64encode(signature).decode()} if signature else {})
+
+
+def _finish(candidate, calls) -> str:
+    if calls:
+        return "tool_calls"
+    reason = getattr(getattr(candidate, "finish_reason", None), "name", None)
+    return "length" if reason == "MAX_TOKENS" else "stop"
 
 
 def to_gemini_contents(messages: list[dict]) -> list:

@@ -6,7 +6,8 @@ import json
 from typing import Iterator
 
 from .. import settings
-from .base import Completion, Provider, Request
+from ..types import Request, Response, ToolCall, Usage
+from .base import Provider
 
 
 class OpenAIProvider(Provider):
@@ -44,30 +45,33 @@ class OpenAIProvider(Provider):
         params.update(req.options)
         return params
 
-    def _complete(self, req: Request) -> Completion:
-        client = self.client()
-        r = client.chat.completions.create(**self._params(req))
-        msg = r.choices[0].message
-        usage = r.usage
-        return Completion(text=msg.content or "", raw=r,
-                          input_tokens=getattr(usage, "prompt_tokens", 0) or 0,
-                          output_tokens=getattr(usage, "completion_tokens", 0) or 0,
-                          tool_calls=[_tool_call(c) for c in msg.tool_calls or []])
-
-    def _stream(self, req: Request, usage: dict) -> Iterator[str]:
+    def execute(self, req: Request, response: Response) -> Iterator[str]:
+        client = self.client()  # held while the request runs
+        if not req.stream:
+            r = client.chat.completions.create(**self._params(req))
+            choice = r.choices[0]
+            response.raw, response.finish_reason = r, _FINISH.get(choice.finish_reason, "stop")
+            response.usage = Usage(getattr(r.usage, "prompt_tokens", 0) or 0,
+                                   getattr(r.usage, "completion_tokens", 0) or 0)
+            response.tool_calls = [_tool_call(c) for c in choice.message.tool_calls or []]
+            if choice.message.content:
+                yield choice.message.content
+            return
         params = self._params(req) | {"stream": True, "stream_options": {"include_usage": True}}
-        with self.client().chat.completions.create(**params) as events:  # closed even if the reader stops early
+        with client.chat.completions.create(**params) as events:  # closed even if the reader stops early
             for event in events:
                 if event.usage:
-                    usage.update(input_tokens=event.usage.prompt_tokens,
-                                 output_tokens=event.usage.completion_tokens)
+                    response.usage = Usage(event.usage.prompt_tokens, event.usage.completion_tokens)
+                if event.choices and event.choices[0].finish_reason:
+                    response.finish_reason = _FINISH.get(event.choices[0].finish_reason, "stop")
                 if event.choices and event.choices[0].delta.content:
                     yield event.choices[0].delta.content
 
 
-def _tool_call(c):
-    from ..tools import ToolCall
+_FINISH = {"stop": "stop", "length": "length", "tool_calls": "tool_calls", "function_call": "tool_calls"}
 
+
+def _tool_call(c) -> ToolCall:
     try:
         args = json.loads(c.function.arguments or "{}")
     except json.JSONDecodeError:

@@ -1,6 +1,6 @@
 """A tiny SQLite calendar, and tools over it: the "take an action" kind of tool.
 
->>> from llmcourse.calendar_tool import Calendar
+>>> from llmcourse.lessons.calendar import Calendar
 >>> cal = Calendar(":memory:")
 >>> cal.book("Budget review", "2026-12-03", "10:00", "Ana")["booked"]
 True
@@ -61,7 +61,7 @@ class Calendar:
 
 def calendar_tools(cal: Calendar) -> list:
     """`book_meeting` and `list_meetings` over `cal`, as llmcourse Tools."""
-    from .tools import tool
+    from ..tooldef import tool
 
     @tool
     def book_meeting(person: str, date: str,

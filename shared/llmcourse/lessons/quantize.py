@@ -1,6 +1,6 @@
 """Load the local model at different precisions and measure what that costs: memory, speed, quality.
 
->>> from llmcourse.quantize import load_local, perplexity
+>>> from llmcourse.lessons.quantize import load_local, perplexity
 >>> model, tok = load_local("bf16")                      # doctest: +SKIP
 >>> perplexity(model, tok, "The cat sat on the mat.")    # doctest: +SKIP
 42.1
@@ -23,7 +23,7 @@ def load_local(precision: str = "bf16", model_dir=None):
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
-    from .engine import prepare
+    from ..engine import prepare
 
     if precision not in PRECISIONS:
         raise ValueError(f"Unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}.")
