@@ -23,6 +23,7 @@ _EXPORTS = {
     "get_engine": "engine",
     "Agent": "agents", "Memory": "agents",
     "KnowledgeBase": "rag", "load_documents": "rag", "evaluate_retrieval": "rag",
+    "DatasetSpec": "datagen",
     "trim_history": "history",
     "transcribe": "speech", "speak": "speech",
     "run_python": "sandbox", "SandboxResult": "sandbox",
