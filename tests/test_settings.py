@@ -215,3 +215,17 @@ def test_settings_problems_put_fatal_first(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "'" + GOOD_OPENAI + "'")
     found = settings.settings_problems()
     assert found[0].fatal and not found[-1].fatal
+
+
+def test_every_llmcourse_error_masks_keys_in_its_message(monkeypatch):
+    from llmcourse.errors import AuthenticationError, LLMCourseError, ProviderError
+
+    cohere = "Co" + "h3r" * 12
+    monkeypatch.setenv("COHERE_API_KEY", cohere)
+    leaked = f"Illegal header value b'Bearer {GOOD_OPENAI}\\n' (also {cohere})"
+    for exc in (LLMCourseError(leaked), KeyProblem(leaked),
+                ProviderError(leaked, provider="openai", model="gpt-x", status=None),
+                AuthenticationError(leaked, provider="openai", model="gpt-x", status=401)):
+        shown = f"{exc} {exc!r} {exc.args}"
+        assert GOOD_OPENAI not in shown and cohere not in shown and "Illegal header value" in shown
+        assert GOOD_OPENAI[-4:] in shown  # masked, not deleted: still recognisable

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 
+_scrub = str  # settings installs settings.scrub here (keys live there), so no message carries a key
+
+
 class LLMCourseError(Exception):
-    """Base class of every error raised by llmcourse."""
+    """Base class of every error raised by llmcourse. Key-shaped strings in its message are masked."""
+
+    def __init__(self, *args):
+        super().__init__(*(_scrub(a) if isinstance(a, str) else a for a in args))
 
 
 class KeyProblem(LLMCourseError):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from . import errors as _errors
 from .errors import KeyProblem
 
 # provider -> the environment variables that may hold its key (first found wins)
@@ -318,6 +319,9 @@ def scrub(text: str) -> str:
             if len(part) >= 12 and part in text:
                 text = text.replace(part, mask(part))
     return _KEY_SHAPES.sub(lambda m: mask(m.group(0)), text)
+
+
+_errors._scrub = scrub  # every LLMCourseError's message goes through scrub() (see errors.py)
 
 
 # ----------------------------------------------------------------------------- checks the doctor reports
