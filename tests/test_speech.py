@@ -161,12 +161,18 @@ def test_float32_compute_type_gives_the_same_words(said):
     assert wer(a.text, b.text) <= 0.1 and "float32" in b.model
 
 
-def test_meeting_audio_has_two_voices_and_a_matching_transcript():
+def test_meeting_audio_transcript_and_speakers_match_the_script():
+    from llmcourse.speech import label_speakers
+
     meeting = meeting_audio(CLIPS / "meeting.txt")
     speakers = [who for who, _ in meeting.turns]
     assert set(speakers) == {"Alice", "Bob"} and meeting.seconds > 60
     assert meeting.starts == sorted(meeting.starts) and meeting.starts[0] == 0.0
-    assert wer(meeting.words, transcribe(meeting.path).text) < 0.15
+    heard = transcribe(meeting.path, word_timestamps=True)
+    assert wer(meeting.words, heard.text) < 0.15
+    turns = label_speakers(heard, meeting.path, names=("Alice", "Bob"))
+    assert [t.speaker for t in turns] == speakers  # every turn to the right voice, none split or merged
+    assert all(abs(t.start - s) < 1.0 for t, s in zip(turns, meeting.starts))
 
 
 def test_malformed_script_line_is_named(tmp_path):

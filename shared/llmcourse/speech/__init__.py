@@ -24,6 +24,7 @@ _EXPORTS = {
     "wer": "metrics", "normalize": "metrics", "error_counts": "metrics",
     "clip_set": "clips", "Clip": "clips", "meeting_audio": "clips", "Meeting": "clips", "read_script": "clips",
     "Minutes": "minutes", "meeting_minutes": "minutes",
+    "label_speakers": "speakers", "as_script": "speakers", "median_pitch": "speakers", "Turn": "speakers",
 }
 __all__ = sorted(_EXPORTS)
 

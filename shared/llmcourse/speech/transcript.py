@@ -12,6 +12,7 @@ class Segment:
     start: float
     end: float
     text: str
+    words: list[tuple[float, float, str]] = field(default_factory=list)  # with word_timestamps=True
 
 
 @dataclass

@@ -2,8 +2,8 @@
 package), and OpenAI's TTS with a key. Every engine writes a WAV and returns its path and duration.
 
 Voices for the local engine: "heart" (hibari's bundled American English voice) and "heart-low", the same
-model with its pitch track lowered (f0 x 0.62) so that a second speaker sounds different: a teaching
-trick, not a second trained voice. hibari's other voices download on first use, which this course does
+voice spoken faster and then slowed back down by resampling, which lowers its pitch and formants by a
+quarter (like a larger speaker) at the original tempo: a teaching trick, not a second trained voice. hibari's other voices download on first use, which this course does
 not do offline.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .whisper_local import SpeechEngineError
 
-VOICES = {"heart": 1.0, "heart-low": 0.62}   # voice -> pitch factor applied to hibari's f0 track
+VOICES = {"heart": 1.0, "heart-low": 0.75}   # voice -> factor on pitch and formants
 MAX_CHARS = 5_000
 
 
@@ -58,6 +58,8 @@ def synthesize_local(text: str, *, voice: str = "heart", speed: float = 1.0, see
     import numpy as np
     from hibari import SAMPLE_RATE, dsp
 
+    from .audio import resample
+
     if voice not in VOICES:
         raise SpeechEngineError(f"Unknown local voice {voice!r}: use one of {', '.join(VOICES)}.")
     tts, factor, rng = _hibari(), VOICES[voice], np.random.default_rng(seed)
@@ -66,9 +68,12 @@ def synthesize_local(text: str, *, voice: str = "heart", speed: float = 1.0, see
         ids = tts.ids(phonemes)
         if len(ids) < 3:
             continue
-        out = tts.sess.run(None, {"ids": np.asarray([ids], np.int64), "speed": np.asarray([speed], np.float32)})
-        lh, th, ln, lr, phi, f0 = (o[0] for o in out)
-        parts.append(dsp.synth(lh, th, ln, lr, phi, f0 * factor, rng))
+        fast = np.asarray([speed / factor], np.float32)          # say it faster by 1/factor ...
+        lh, th, ln, lr, phi, f0 = (o[0] for o in tts.sess.run(None, {"ids": np.asarray([ids], np.int64), "speed": fast}))
+        wav = dsp.synth(lh, th, ln, lr, phi, f0, rng)
+        if factor != 1.0:                                        # ... then stretch it back: lower by factor
+            wav = resample(wav, int(SAMPLE_RATE * factor), SAMPLE_RATE)
+        parts.append(wav)
         parts.append(np.zeros(int(0.15 * SAMPLE_RATE), np.float32))   # a breath between sentences
     return (np.concatenate(parts) if parts else np.zeros(0, np.float32)), SAMPLE_RATE
 
