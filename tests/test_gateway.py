@@ -245,6 +245,90 @@ def test_gemini_json_schema(gem):
     jsonschema.validate(json.loads(r.text), PLACE)
 
 
+# -- one route: the gateway answers exactly what chat() answers ----------------------------------
+WEATHER_TOOL = {"type": "function", "function": {"name": "get_weather", "description": "Get the current weather "
+                                                  "for a city", "parameters": WEATHER}}
+KINDS = {"plain": (Q, {}), "json": (PLACE_PROMPT, {"schema": PLACE}), "tools": (TOOL_PROMPT, {"tools": [WEATHER_TOOL]})}
+
+
+def _via_openai(oai, prompt, kw):
+    extra = {}
+    if "schema" in kw:
+        extra["response_format"] = {"type": "json_schema", "json_schema": {"name": "place", "schema": kw["schema"]}}
+    if "tools" in kw:
+        extra["tools"] = kw["tools"]
+    r = oai.chat.completions.create(model="gpt-4o-mini", max_tokens=40, temperature=0, **extra, messages=[
+        {"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}])
+    m = r.choices[0].message
+    calls = [(c.function.name, json.loads(c.function.arguments)) for c in m.tool_calls or []]
+    return m.content, (r.usage.prompt_tokens, r.usage.completion_tokens), calls
+
+
+def _via_anthropic(claude, prompt, kw):
+    extra = {}
+    if "schema" in kw:
+        extra["extra_body"] = {"output_config": {"format": {"type": "json_schema", "schema": kw["schema"]}}}
+    if "tools" in kw:
+        f = kw["tools"][0]["function"]
+        extra["tools"] = [{"name": f["name"], "description": f["description"], "input_schema": f["parameters"]}]
+    m = claude.messages.create(model="claude-haiku-4-5", max_tokens=40, system=SYSTEM, **extra,  # greedy: no temperature
+                               messages=[{"role": "user", "content": prompt}])
+    text = "".join(b.text for b in m.content if b.type == "text")
+    calls = [(b.name, b.input) for b in m.content if b.type == "tool_use"]
+    return (text or None), (m.usage.input_tokens, m.usage.output_tokens), calls
+
+
+def _via_gemini(gem, prompt, kw):
+    from google.genai import types
+
+    cfg = {"system_instruction": SYSTEM, "temperature": 0, "max_output_tokens": 40}
+    if "schema" in kw:
+        cfg |= {"response_mime_type": "application/json", "response_json_schema": kw["schema"]}
+    if "tools" in kw:
+        f = kw["tools"][0]["function"]
+        cfg["tools"] = [types.Tool(function_declarations=[types.FunctionDeclaration(
+            name=f["name"], description=f["description"], parameters_json_schema=f["parameters"])])]
+    r = gem.models.generate_content(model="gemini-2.5-flash", contents=prompt,
+                                    config=types.GenerateContentConfig(**cfg))
+    calls = [(c.name, c.args) for c in r.function_calls or []]
+    text = "".join(p.text for p in r.candidates[0].content.parts if p.text) or None
+    return text, (r.usage_metadata.prompt_token_count, r.usage_metadata.candidates_token_count or 0), calls
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("api", ["openai", "anthropic", "gemini"])
+def test_gateway_and_chat_give_the_same_answer_tokens_and_tool_calls(request, api, kind):
+    from llmcourse import chat
+
+    prompt, kw = KINDS[kind]
+    client = request.getfixturevalue({"openai": "oai", "anthropic": "claude", "gemini": "gem"}[api])
+    text, usage, calls = {"openai": _via_openai, "anthropic": _via_anthropic, "gemini": _via_gemini}[api](
+        client, prompt, kw)
+    c = chat(prompt, model="local", system=SYSTEM, max_tokens=40, temperature=0, **kw)
+    assert usage == (c.usage.input_tokens, c.usage.output_tokens)
+    assert calls == [(t.name, t.arguments) for t in c.tool_calls]
+    assert text == (c.text or None)
+    if kind == "tools":
+        assert calls and calls[0][0] == "get_weather"      # the example really exercises a tool call
+    if kind == "json":
+        jsonschema.validate(json.loads(text), PLACE)
+
+
+def test_gateway_tool_turns_honour_max_tokens_and_temperature(oai):
+    def ask(**kw):
+        r = oai.chat.completions.create(model="local", tools=[WEATHER_TOOL], messages=[
+            {"role": "user", "content": "Tell me a story about a dragon."}], **kw)
+        m = r.choices[0].message
+        return r, json.dumps([m.content, [(c.function.name, c.function.arguments) for c in m.tool_calls or []]])
+
+    cut, _ = ask(max_tokens=3)
+    assert cut.usage.completion_tokens == 3 and cut.choices[0].finish_reason == "length"
+    greedy = {ask(max_tokens=30, temperature=0)[1] for _ in range(2)}
+    sampled = {ask(max_tokens=30, temperature=1.5, seed=s)[1] for s in range(4)}
+    assert len(greedy) == 1 and len(sampled) >= 3          # temperature reaches the model; greedy is greedy
+    assert ask(max_tokens=30, temperature=1.5, seed=2)[1] == ask(max_tokens=30, temperature=1.5, seed=2)[1]
+
+
 # -- bad requests: each provider's status code and error shape, never a traceback -----------------
 def _openai_shape(body):
     err = body["error"]

@@ -172,3 +172,26 @@ def test_anthropic_temperature_is_dropped_with_a_note_when_the_api_has_none(monk
         with pytest.warns(UserWarning, match="no temperature"):
             assert chat("hi", model=model.name, temperature=0.3).text == "Hi."
         assert "temperature" not in rp.body()
+
+
+def test_openai_embeddings_go_through_the_provider_layer(openai_key):
+    from llmcourse import ledger, set_spend_limit
+    from llmcourse.errors import SpendLimitError
+    from llmcourse.rag import get_embedder
+
+    body = {"object": "list", "model": "text-embedding-3-small", "usage": {"prompt_tokens": 6, "total_tokens": 6},
+            "data": [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate([[3.0, 4.0], [0.0, 2.0]])]}
+    rp = Replay((500, {"error": {"message": "busy", "type": "server_error"}}), (200, body)).install("openai")
+    before = len(ledger.entries)
+    vecs = get_embedder("openai").embed_documents(["a robot", "a cat"])
+    assert len(rp.requests) == 2 and rp.body()["input"] == ["a robot", "a cat"]       # retried once
+    assert vecs.shape == (2, 2) and abs(vecs[0] @ vecs[0] - 1) < 1e-6                  # normalised
+    entry = ledger.entries[before]
+    assert (entry.model, entry.input_tokens) == ("text-embedding-3-small", 6) and entry.cost > 0
+    set_spend_limit(ledger.total)       # nothing left: the next call is refused before it is sent
+    try:
+        with pytest.raises(SpendLimitError):
+            get_embedder("openai").embed_query("one more")
+    finally:
+        set_spend_limit(None)
+    assert len(rp.requests) == 2

@@ -15,7 +15,7 @@ import importlib
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "chat": "chat", "Reply": "chat", "Usage": "chat",
+    "chat": "chat", "Reply": "chat", "Usage": "chat", "embed": "embeddings",
     "get_model": "registry", "models_table": "registry", "ModelInfo": "registry",
     "count_tokens": "tokens", "tokenizer_for": "tokens",
     "ledger": "cost", "set_spend_limit": "cost", "estimate_cost": "cost", "estimate": "cost",

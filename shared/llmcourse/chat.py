@@ -81,7 +81,7 @@ def default_model() -> str:
         _announced = True
         problems = [p for p in settings.key_problems() if p.fatal]
         why = f"{problems[0]}; until then" if problems else "no API key found, so"
-        print(f"llmcourse: {why} chat() uses the local model (smollm2-135m). "
+        print(f"llmcourse: {why} chat() uses the local model ({get_model('local').name}). "
               "Add a key to .env for GPT, Claude or Gemini.")
     return "local"
 

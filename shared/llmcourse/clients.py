@@ -27,11 +27,12 @@ def via_gateway(provider: str) -> bool:
 
 def _gateway_url(provider: str, who: str, suffix: str = "") -> str:
     from .gateway import start
+    from .registry import get_model
 
     url = start().url + suffix
     names = " or ".join(settings.KEY_NAMES[provider])
     print(f"llmcourse: no {names}, so {who}() talks to the local gateway at {url} "
-          f"(SmolLM2-135M, any model id).")
+          f"({get_model('local').api_id}, any model id).")
     return url
 
 

@@ -5,7 +5,7 @@
 ...     client = openai.OpenAI(base_url=gw.url + "/v1", api_key="local")
 
 Or from a shell: `python -m llmcourse serve --port 8000`. See backend.py for which model names
-are accepted (all answered by SmolLM2-135M-Instruct) and errors.py for the error shapes.
+are accepted (all answered by the registry's local model) and errors.py for the error shapes.
 """
 
 from __future__ import annotations

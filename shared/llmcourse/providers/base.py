@@ -52,6 +52,17 @@ class Provider:
     def _classify(self, exc: Exception) -> tuple[str, int | None]:
         return classify_http_error(exc)
 
+    def embed(self, model, texts: list[str], *, client=None) -> tuple[list[list[float]], int]:
+        """(one vector per text, input tokens) from `model`, with retries and errors that name the fix."""
+        try:
+            return self._retry(lambda: self._embed(model, texts, client or self.client()))
+        except Exception as exc:
+            raise self._wrap(exc, Request(model=model, messages=[])) from exc
+
+    def _embed(self, model, texts: list[str], client) -> tuple[list[list[float]], int]:
+        raise NotImplementedError(f"The {self.name} provider has no embeddings in llmcourse: use an "
+                                  f"OpenAI embedding model or the local embedder.")
+
     def count_input_tokens(self, req: Request) -> int:
         """The prompt tokens `req` will cost, counted offline (the local model's provider can)."""
         raise NotImplementedError(f"The {self.name} provider cannot count prompt tokens offline: use "

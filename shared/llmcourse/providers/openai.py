@@ -68,6 +68,12 @@ class OpenAIProvider(Provider):
                     yield event.choices[0].delta.content
 
 
+    def _embed(self, model, texts: list[str], client) -> tuple[list[list[float]], int]:
+        r = client.embeddings.create(model=model.api_id, input=texts)
+        vectors = [d.embedding for d in sorted(r.data, key=lambda d: d.index)]
+        return vectors, getattr(getattr(r, "usage", None), "prompt_tokens", 0) or 0
+
+
 _FINISH = {"stop": "stop", "length": "length", "tool_calls": "tool_calls", "function_call": "tool_calls"}
 
 

@@ -86,26 +86,19 @@ class LocalEmbedder:
 
 
 class OpenAIEmbedder:
-    """OpenAI embeddings through the official SDK (needs OPENAI_API_KEY; costs ~$0.02 per 1M tokens)."""
+    """OpenAI embeddings through the provider layer (llmcourse.embeddings.embed): retries, the
+    ledger and the spend limit, like any chat() call. Needs OPENAI_API_KEY; ~$0.02 per 1M tokens.
+    `client`: an SDK client to use instead of the provider's own (tests)."""
 
     def __init__(self, model: str = OPENAI_DEFAULT, batch_size: int = 256, client=None):
         self.name, self.batch_size, self._client = model, batch_size, client
 
-    @property
-    def client(self):
-        if self._client is None:
-            from openai import OpenAI
-
-            from .. import settings
-
-            self._client = OpenAI(api_key=settings.api_key("openai"))
-        return self._client
-
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        from ..embeddings import embed
+
         rows = []
         for i in range(0, len(texts), self.batch_size):
-            resp = self.client.embeddings.create(model=self.name, input=list(texts[i:i + self.batch_size]))
-            rows.extend(d.embedding for d in sorted(resp.data, key=lambda d: d.index))
+            rows.extend(embed(list(texts[i:i + self.batch_size]), model=self.name, client=self._client).vectors)
         arr = np.asarray(rows, dtype=np.float32)
         return arr / np.maximum(np.linalg.norm(arr, axis=1, keepdims=True), 1e-12) if len(arr) else arr
 
