@@ -1,0 +1,168 @@
+"""LoRA on the local model with peft: load a fresh trainable copy, add adapters, train, save, merge.
+
+peft (and bitsandbytes, which peft imports) load only inside these functions.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import LLMCourseError
+from .chat_format import collate, encode_example
+from .data import to_messages
+
+DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+
+def base_model_dir() -> Path:
+    """The local model's safetensors folder (from the course's engine cache)."""
+    from ..engine import get_engine
+
+    return Path(get_engine().model_dir)
+
+
+def load_base(dtype: str = "float32", *, model_dir=None):
+    """A fresh (model, tokenizer) from the safetensors folder: never the shared engine's model, so
+    training cannot change what `chat(model="local")` answers."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model_dir = Path(model_dir or base_model_dir())
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=getattr(torch, dtype))
+    return model, tok
+
+
+def add_lora(model, *, r: int = 8, alpha: int = 16, dropout: float = 0.05,
+             target_modules=DEFAULT_TARGETS):
+    """Wrap `model` with LoRA adapters (rank r, scale alpha/r) on `target_modules`; base weights frozen."""
+    from peft import LoraConfig, get_peft_model
+
+    cfg = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=list(target_modules),
+                     task_type="CAUSAL_LM")
+    return get_peft_model(model, cfg)
+
+
+def trainable_parameters(model) -> tuple[int, int]:
+    """(trainable, total) parameter counts."""
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return trainable, sum(p.numel() for p in model.parameters())
+
+
+@dataclass
+class TrainResult:
+    """What a training run did: the loss at every step, the time it took, and the settings."""
+
+    losses: list[float]
+    seconds: float
+    steps: int
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def seconds_per_step(self) -> float:
+        return self.seconds / max(self.steps, 1)
+
+    def smoothed(self, k: int = 5) -> list[float]:
+        return [sum(self.losses[max(0, i - k + 1):i + 1]) / len(self.losses[max(0, i - k + 1):i + 1])
+                for i in range(len(self.losses))]
+
+    def __repr__(self) -> str:
+        first, last = self.smoothed()[min(4, self.steps - 1)], self.smoothed()[-1]
+        return (f"TrainResult(steps={self.steps}, loss {first:.3f} -> {last:.3f}, "
+                f"{self.seconds:.0f} s, {self.seconds_per_step:.2f} s/step)")
+
+
+def encode_rows(tokenizer, rows: list[dict], *, max_tokens: int = 256) -> list[dict]:
+    """{"text","label"} rows as encoded chat examples (loss on the answer tokens only)."""
+    return [encode_example(tokenizer, to_messages(r["text"], r["label"]), max_tokens=max_tokens) for r in rows]
+
+
+def _check_gradients(model, step: int) -> None:
+    grads = [p.grad for p in model.parameters() if p.requires_grad]
+    if not any(g is not None and bool(g.abs().sum() > 0) for g in grads):
+        raise LLMCourseError(
+            f"Step {step}: every trainable parameter got a zero gradient, so training would do nothing. With a "
+            f"4-bit model this is the bitsandbytes CPU trap: the model ran inference before training and its "
+            f"weights were repacked. Load a fresh model (load_4bit()) and train it before any generate().")
+
+
+def train(model, tokenizer, rows: list[dict], *, steps: int = 60, batch_size: int = 8, lr: float = 1e-3,
+          warmup: int = 5, seed: int = 0, progress: bool = True) -> TrainResult:
+    """A plain PyTorch loop over shuffled batches: AdamW on the trainable (adapter) parameters, linear
+    warm-up then cosine decay, loss on the answer tokens, a tqdm bar showing the loss."""
+    import torch
+    from tqdm.auto import tqdm
+
+    torch.manual_seed(seed)
+    rng = random.Random(seed)
+    examples = encode_rows(tokenizer, rows)
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise LLMCourseError("The model has no trainable parameters: wrap it with add_lora() first.")
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (
+        1 + math.cos(math.pi * min(s, steps) / steps)))
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    model.train()
+    order, losses, t0 = [], [], time.perf_counter()
+    bar = tqdm(range(steps), desc="training", disable=not progress)
+    for step in bar:
+        if len(order) < batch_size:
+            order += rng.sample(range(len(examples)), len(examples))
+        batch = collate([examples[i] for i in order[:batch_size]], pad)
+        del order[:batch_size]
+        loss = model(**batch).loss
+        loss.backward()
+        if step == 0:
+            _check_gradients(model, step)
+        opt.step()
+        sched.step()
+        opt.zero_grad(set_to_none=True)
+        losses.append(float(loss))
+        bar.set_postfix(loss=f"{losses[-1]:.3f}")
+    model.eval()
+    return TrainResult(losses, time.perf_counter() - t0, steps,
+                       {"batch_size": batch_size, "lr": lr, "examples": len(examples)})
+
+
+def plot_loss(result: TrainResult, *, ax=None, label: str = "loss"):
+    """Loss per step (faint) and its moving average: a falling curve is the model learning."""
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.subplots(figsize=(6, 3))[1]
+    ax.plot(result.losses, alpha=0.3, label=f"{label} (per step)")
+    ax.plot(result.smoothed(), label=f"{label} (moving average)")
+    ax.set_xlabel("step")
+    ax.set_ylabel("cross-entropy on answer tokens")
+    ax.legend()
+    return ax
+
+
+def save_adapter(model, path) -> Path:
+    """Save only the adapter weights and config (a few MB), not the base model."""
+    path = Path(path)
+    model.save_pretrained(path)
+    return path
+
+
+def load_adapter(path, *, dtype: str = "float32", model_dir=None):
+    """(model, tokenizer): a fresh base model with the saved adapter attached."""
+    from peft import PeftModel
+
+    base, tok = load_base(dtype, model_dir=model_dir)
+    return PeftModel.from_pretrained(base, str(path)).eval(), tok
+
+
+def merge(model, path=None, tokenizer=None):
+    """Fold the adapter into the base weights (W + B·A·alpha/r): a plain transformers model, no peft needed
+    to serve it. With `path`, save it there (safetensors + tokenizer) as well."""
+    merged = model.merge_and_unload()
+    if path is not None:
+        merged.save_pretrained(path)
+        if tokenizer is not None:
+            tokenizer.save_pretrained(path)
+    return merged
