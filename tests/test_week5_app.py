@@ -1,12 +1,15 @@
 """The week 5 RAG app for real: local model, a small real knowledge base, driven by gradio_client and by
-headless Chromium. Sources must be listed beside the streamed answer."""
+headless Chromium that looks at the page. Sources are listed beside the streamed answer as plain text at body
+size, with the question's words marked; a status line names the model (screenshot under test-artifacts/)."""
 
 import importlib.util
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
+from llmcourse import ui
 from llmcourse.ui import history_to_messages, serve
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,34 +66,56 @@ def test_build_app_does_not_ingest_until_asked(app_module, monkeypatch):
     assert calls == []
 
 
-def test_app_binds_loopback(served):
-    assert served.url.startswith("http://127.0.0.1:")
+def test_app_binds_loopback_only(served):
+    from browser import listening_addresses
+
+    assert listening_addresses(served.port) == {"127.0.0.1"}
+    assert served.url == f"http://127.0.0.1:{served.port}/"
+
+
+def test_format_sources_escapes_markdown_and_marks_the_question(app_module, kb):
+    hits = kb.search(QUESTION, k=3)
+    html = app_module.format_sources(hits, QUESTION)
+    assert "# <mark>Tern</mark> <mark>T1</mark>" in html and "<h1" not in html  # the title stays text
+    assert "<mark>Tern</mark> <mark>T1</mark>" in html and re.search(r"<mark>payload</mark>", html, re.I)
+    assert html.count('class="llmc-source"') == len(hits) == 3
 
 
 def test_gradio_client_streams_an_answer_with_its_sources(served):
     from gradio_client import Client
 
     client = Client(served.url, verbose=False)
-    job = client.submit(QUESTION, [], api_name="/ask")
+    job = client.submit(QUESTION, [], "local", api_name="/ask")
     partials = list(job)
-    history, sources = job.result()
+    history, sources, status = job.result()
     answer = history_to_messages(history)[-1]
-    assert len(partials) >= 3  # sources first, then a growing answer
+    assert len(partials) >= 3  # sources first, then a growing answer, then the status line
     assert answer["role"] == "assistant" and "60" in answer["content"]
     assert "products/tern-t1.md" in sources and "[1]" in sources
+    assert re.search(r"local/\S+ · \d+ in / \d+ out tokens", status)
 
 
-def test_question_in_a_real_browser_shows_answer_and_sources(served):
-    from browser import browser_page
+def test_question_in_a_real_browser_shows_answer_sources_and_status(served):
+    from browser import body_text_size, browser_page, screenshot, text_sizes
 
     with browser_page() as page:
         page.goto(served.url)
+        assert "Small offline model" in page.locator("#frame-banner").inner_text()
         box = page.locator("#question textarea")
         box.fill(QUESTION)
         box.press("Enter")
         page.wait_for_function("() => document.querySelector('#sources').innerText.includes('tern-t1.md')",
-                               timeout=60_000)
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('#answer .message.bot, #answer [data-testid=\"bot\"]')]"
-            ".some(e => e.innerText.includes('60'))", timeout=60_000)
-        assert "Tern" in page.locator("#sources").inner_text()
+                               timeout=90_000)
+        page.wait_for_function("() => document.querySelector('#frame-status').innerText.includes(' out tokens')",
+                               timeout=90_000)
+        answer = page.locator("#answer .message.bot, #answer [data-testid='bot']").last.inner_text()
+        sources = page.locator("#sources").inner_text()
+        status = page.locator("#frame-status").inner_text()
+        sizes, body = text_sizes(page, "#sources .llmc-sources"), body_text_size(page)
+        marked = page.locator("#sources mark").count()
+        screenshot(page, "week5_rag")
+    assert "60" in answer
+    assert f"local/{ui.default_choice()}" in status
+    assert "# Tern T1" in sources  # the document's heading is shown as text...
+    assert sizes == {body}, f"source panel text sizes {sizes} px, body text {body} px"  # ...at body size
+    assert marked >= 3
