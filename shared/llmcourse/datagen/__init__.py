@@ -32,6 +32,6 @@ __all__ = ["Dataset", "DatasetSpec", "Deduper", "Report", "SpecError", "bounded"
            "read_jsonl", "read_rows", "reason_kind", "report", "schema_from_fields", "to_csv", "to_hf_dataset",
            "to_jsonl", "to_parquet"]
 
-from .presets import TICKET_LABELS, ticket_schema, ticket_spec  # noqa: E402
+from .presets import TICKET_LABELS, eval_texts, ticket_schema, ticket_spec, write_training_file  # noqa: E402
 
-__all__ += ["TICKET_LABELS", "ticket_schema", "ticket_spec"]
+__all__ += ["TICKET_LABELS", "eval_texts", "ticket_schema", "ticket_spec", "write_training_file"]

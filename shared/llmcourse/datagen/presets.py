@@ -38,3 +38,32 @@ def ticket_spec(max_length: int = 200) -> DatasetSpec:
     return DatasetSpec(ticket_schema(max_length), brief=TICKET_BRIEF, examples=TICKET_EXAMPLES,
                        grid={"label": TICKET_LABELS, "persona": PERSONAS, "tone": TONES},
                        checks=[no_repetition], name="tickets")
+
+
+def eval_texts(paths) -> list[str]:
+    """The texts of evaluation files (JSONL; every string field of a row, joined) for a leakage check."""
+    import json
+    from pathlib import Path
+
+    from .dedupe import row_text
+
+    out = []
+    for p in paths:
+        for line in Path(p).read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                out.append(row_text(json.loads(line)))
+    return out
+
+
+def write_training_file(dataset, path, *, eval_files=(), n: int = 8, threshold: float = 0.5) -> dict:
+    """Write week 6's file: {"text", "label"} per line, without any row that leaks into `eval_files`
+    (word `n`-gram overlap >= `threshold`, see `leakage`). Returns what was written and dropped."""
+    from .dedupe import leakage
+    from .export import to_jsonl
+
+    rows = [{"text": r["text"], "label": r["label"]} for r in getattr(dataset, "rows", dataset)]
+    leaks = leakage(rows, eval_texts(eval_files), n=n, threshold=threshold) if eval_files else []
+    drop = {d["row_index"] for d in leaks}
+    kept = [r for i, r in enumerate(rows) if i not in drop]
+    to_jsonl(kept, path)
+    return {"path": str(path), "written": len(kept), "dropped_for_leakage": len(drop), "leaks": leaks}
