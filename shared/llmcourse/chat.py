@@ -14,7 +14,7 @@ import time
 from typing import Iterator
 
 from . import settings
-from .cost import ledger, most_a_call_costs
+from .cost import FREE_PROVIDERS, ledger, most_a_call_costs, unpriced
 from .providers import get_provider
 from .registry import ModelInfo, get_model
 from .types import ROLES, Request, Response, Usage, normalize_messages
@@ -103,10 +103,11 @@ def chat(prompt_or_messages, *, model: str | None = None, system: str | None = N
     spec, toolset = _schema_and_tools(schema, tools, stream)
     req = Request(model=info, messages=turns, system=system, temperature=temperature, max_tokens=max_tokens,
                   options=options, schema=spec, tools=toolset, stream=stream)
-    if ledger.limit is not None and (info.input_price or info.output_price):
-        ledger.check(info, most_a_call_costs(info, turns, system, max_tokens))
+    most = _most_it_can_cost(info, turns, system, max_tokens)
+    if most is not None:
+        ledger.check(info, most)  # an early, clear refusal; the atomic hold is taken when it runs
     reply = Reply(model=info)
-    reply._chunks = _read(get_provider(info.provider), req, reply)
+    reply._chunks = _read(get_provider(info.provider), req, reply, most)
     if not stream:
         reply.text  # noqa: B018 (reads the whole reply now: errors surface here, not on first use)
     return reply
@@ -128,8 +129,22 @@ def _schema_and_tools(schema, tools, stream: bool):
     return None, [as_tool(t) for t in tools]
 
 
-def _read(provider, req: Request, reply: Reply) -> Iterator[str]:
-    """The provider's chunks into `reply`; usage, cost and the ledger entry once, at the end."""
+def _most_it_can_cost(info: ModelInfo, turns, system, max_tokens) -> float | None:
+    """What a paid call must hold against the spend limit (None: no limit, or a free model)."""
+    if info.provider in FREE_PROVIDERS or (ledger.limit is None and not ledger.limit_error):
+        return None
+    if ledger.limit_error or unpriced(info):
+        return 0.0  # ledger.check refuses it with the reason
+    return most_a_call_costs(info, turns, system, max_tokens)
+
+
+def _read(provider, req: Request, reply: Reply, most: float | None = None) -> Iterator[str]:
+    """The provider's chunks into `reply`; usage, cost and the ledger entry once, at the end.
+
+    A paid call holds the most it can cost against the spend limit while it runs; a stream that
+    breaks or is closed early is recorded with the tokens it used (counted here if the provider did
+    not report them)."""
+    hold = ledger.reserve(req.model, most) if most is not None else None
     response, parts, start, failed = Response(), [], time.perf_counter(), False
     try:
         for chunk in provider.run(req, response):
@@ -145,6 +160,27 @@ def _read(provider, req: Request, reply: Reply) -> Iterator[str]:
         reply.usage, reply.raw, reply.finish_reason = response.usage, response.raw, response.finish_reason
         reply.parsed, reply.tool_calls = response.parsed, response.tool_calls
         reply.cost = reply.model_info.cost(reply.usage.input_tokens, reply.usage.output_tokens)
-        if not failed:  # a reader that stopped early still used (and paid for) what was generated
-            ledger.record(provider=reply.provider, model=reply.model, input_tokens=reply.usage.input_tokens,
-                          output_tokens=reply.usage.output_tokens, cost=reply.cost)
+        try:
+            estimated = _fill_missing_usage(req, reply, parts)
+            if not failed or parts:  # a stream that broke or was closed early still used tokens
+                ledger.record(provider=reply.provider, model=reply.model, input_tokens=reply.usage.input_tokens,
+                              output_tokens=reply.usage.output_tokens, cost=reply.cost, estimated=estimated)
+        finally:
+            ledger.release(hold)
+
+
+def _fill_missing_usage(req: Request, reply: Reply, parts: list[str]) -> bool:
+    """Count the tokens ourselves when a stream ended before the provider reported usage."""
+    if not parts or reply.usage.output_tokens:
+        return False
+    from .tokens import count_tokens
+
+    system = [{"content": req.system}] if req.system else []
+    try:
+        n_in = reply.usage.input_tokens or count_tokens(system + req.messages, reply.model)
+        n_out = count_tokens("".join(parts), reply.model)
+    except Exception:  # noqa: BLE001  (counting must never hide the real outcome)
+        return False
+    reply.usage = Usage(input_tokens=n_in, output_tokens=n_out)
+    reply.cost = reply.model_info.cost(n_in, n_out)
+    return True

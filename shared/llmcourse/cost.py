@@ -1,5 +1,10 @@
 """Cost: estimate a call from the registry, keep a per-session ledger, enforce a spend limit.
 
+The spend limit fails closed: each paid call reserves the most it can cost under the ledger's lock
+before it is sent (so two threads cannot both slip under the limit), a paid model with no price in
+the registry is refused while a limit is set, an interrupted stream is recorded with the tokens it
+used, and a limit that is not a number is an error, never "no limit".
+
 >>> from llmcourse.cost import Ledger
 >>> book = Ledger()
 >>> book.record(provider="local", model="smollm2-135m", input_tokens=10, output_tokens=5, cost=0.0)
@@ -9,6 +14,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -64,6 +70,16 @@ def _estimate(info: ModelInfo, turns: list[dict], system: str | None, max_tokens
     return Estimate(info.name, n_in, n_out, info.cost(n_in, n_out))
 
 
+FREE_PROVIDERS = ("local", "ollama", "vllm")  # run on your own machine: nothing to pay
+
+
+def unpriced(model: ModelInfo) -> bool:
+    """A paid provider's model that the registry has no row (so no price) for: `provider/api-id`."""
+    from .registry import models
+
+    return model.provider not in FREE_PROVIDERS and model.name not in models()
+
+
 @dataclass
 class Entry:
     time: float
@@ -72,6 +88,15 @@ class Entry:
     input_tokens: int
     output_tokens: int
     cost: float
+    estimated: bool = False  # tokens counted by us (an interrupted stream), not reported by the provider
+
+
+@dataclass
+class Reservation:
+    """The most one call in flight can cost, held against the limit until it is recorded."""
+
+    model: str
+    max_cost: float
 
 
 class Ledger:
@@ -79,25 +104,67 @@ class Ledger:
 
     def __init__(self, limit: float | None = None):
         self.entries: list[Entry] = []
-        self.limit = limit
         self._lock = threading.Lock()
+        self.reserved = 0.0
+        self.limit_error: str | None = None  # a bad LLMCOURSE_SPEND_LIMIT: paid calls are refused
+        self.limit = limit
+
+    @property
+    def limit(self) -> float | None:
+        return self._limit
+
+    @limit.setter
+    def limit(self, usd: float | None) -> None:
+        self._limit = check_limit(usd)
+        self.limit_error = None
 
     def record(self, *, provider: str, model: str, input_tokens: int, output_tokens: int,
-               cost: float) -> None:
+               cost: float, estimated: bool = False) -> None:
         with self._lock:
-            self.entries.append(Entry(time.time(), provider, model, input_tokens, output_tokens, cost))
+            self.entries.append(Entry(time.time(), provider, model, input_tokens, output_tokens, cost, estimated))
 
     @property
     def total(self) -> float:
         return sum(e.cost for e in self.entries)
 
     def check(self, model: ModelInfo, estimated_cost: float) -> None:
-        """Raise SpendLimitError if `estimated_cost` would take the session past the limit."""
-        if self.limit is not None and self.total + estimated_cost > self.limit:
+        """Raise SpendLimitError if `estimated_cost` would take the session past the limit (calls in
+        flight included), if the limit setting is invalid, or if a paid model has no price."""
+        self._refuse_unchecked(model)
+        if self.limit is not None and self.total + self.reserved + estimated_cost > self.limit:
+            held = f" (and calls in flight hold ${self.reserved:.4f})" if self.reserved else ""
             raise SpendLimitError(
                 f"This call to {model.name} could cost up to ${estimated_cost:.4f}, and this session "
-                f"has spent ${self.total:.4f} of its ${self.limit:.2f} limit. Raise it with "
+                f"has spent ${self.total:.4f} of its ${self.limit:.2f} limit{held}. Raise it with "
                 f"llmcourse.set_spend_limit(...) or use model='local' (free).")
+
+    def _refuse_unchecked(self, model: ModelInfo) -> None:
+        if model.provider in FREE_PROVIDERS:
+            return
+        if self.limit_error:
+            raise SpendLimitError(self.limit_error)
+        if self.limit is not None and unpriced(model):
+            raise SpendLimitError(
+                f"{model.name} has no price in the registry, so a spend limit cannot be kept: add it to "
+                f"shared/llmcourse/models.toml with input_price and output_price (USD per million "
+                f"tokens, from the provider's pricing page), or lift the limit with "
+                f"llmcourse.set_spend_limit(None).")
+
+    def reserve(self, model: ModelInfo, max_cost: float) -> Reservation | None:
+        """Check and hold `max_cost` in one step under the lock (None: nothing to hold)."""
+        self._refuse_unchecked(model)
+        if self.limit is None or model.provider in FREE_PROVIDERS:
+            return None
+        with self._lock:
+            self.check(model, max_cost)
+            self.reserved += max_cost
+        return Reservation(model.name, max_cost)
+
+    def release(self, hold: Reservation | None) -> None:
+        """Give back a reservation (after the call was recorded, or when it failed)."""
+        if hold is not None:
+            with self._lock:
+                self.reserved = max(0.0, self.reserved - hold.max_cost)
 
     def summary(self):
         """A pandas DataFrame: calls, tokens and USD per model."""
@@ -118,26 +185,42 @@ class Ledger:
         return f"<b>{self!r}</b>" + (self.summary().to_html() if self.entries else "")
 
 
-def _initial_limit() -> float | None:
-    from .settings import env
+def check_limit(usd) -> float | None:
+    """`usd` as a limit: a finite number >= 0, or None for no limit; anything else is a ValueError."""
+    if usd is None:
+        return None
+    if isinstance(usd, bool) or not isinstance(usd, (int, float)) or not math.isfinite(usd) or usd < 0:
+        raise ValueError(f"A spend limit must be a finite number of USD >= 0 (e.g. 0.50), or None for no "
+                         f"limit; got {usd!r}")
+    return float(usd)
 
-    raw = env("LLMCOURSE_SPEND_LIMIT")
-    if not raw:
+
+def parse_limit(raw: str | None) -> float | None:
+    """LLMCOURSE_SPEND_LIMIT's text as a limit; ValueError naming the fix when it is not a number."""
+    if raw is None or not raw.strip():
         return None
     try:
-        return float(raw)
+        return check_limit(float(raw.strip()))
     except ValueError:
-        import warnings
+        raise ValueError(f"LLMCOURSE_SPEND_LIMIT={raw!r} is not a number of USD: write it like "
+                         f"LLMCOURSE_SPEND_LIMIT=5 or 0.50 (no $ sign, not nan/inf), in .env or the "
+                         f"environment. Until then every paid call is refused.") from None
 
-        warnings.warn(f"LLMCOURSE_SPEND_LIMIT={raw!r} is not a number of USD (e.g. 0.50): no limit set")
-        return None
+
+def _initial_ledger() -> Ledger:
+    from .settings import env
+
+    book = Ledger()
+    try:
+        book.limit = parse_limit(env("LLMCOURSE_SPEND_LIMIT"))
+    except ValueError as exc:  # fail closed: paid calls refused, the local model still works
+        book.limit_error = str(exc)
+    return book
 
 
-ledger = Ledger(limit=_initial_limit())
+ledger = _initial_ledger()
 
 
 def set_spend_limit(usd: float | None) -> None:
     """Refuse any call that would take this session's spend past `usd` (None: no limit)."""
-    if usd is not None and usd < 0:
-        raise ValueError("A spend limit must be >= 0 USD")
     ledger.limit = usd
