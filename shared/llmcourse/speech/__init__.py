@@ -23,7 +23,7 @@ _EXPORTS = {
     "SpeechEngineError": "whisper_local",
     "wer": "metrics", "normalize": "metrics", "error_counts": "metrics",
     "clip_set": "clips", "Clip": "clips", "meeting_audio": "clips", "Meeting": "clips", "read_script": "clips",
-    "Minutes": "minutes", "meeting_minutes": "minutes",
+    "Minutes": "minutes", "meeting_minutes": "minutes", "action_item_recall": "minutes",
     "label_speakers": "speakers", "as_script": "speakers", "median_pitch": "speakers", "Turn": "speakers",
 }
 __all__ = sorted(_EXPORTS)

@@ -3,8 +3,8 @@ package), and OpenAI's TTS with a key. Every engine writes a WAV and returns its
 
 Voices for the local engine: "heart" (hibari's bundled American English voice) and "heart-low", the same
 voice spoken faster and then slowed back down by resampling, which lowers its pitch and formants by a
-quarter (like a larger speaker) at the original tempo: a teaching trick, not a second trained voice. hibari's other voices download on first use, which this course does
-not do offline.
+quarter (like a larger speaker) at the original tempo: a teaching trick, not a second trained voice.
+hibari's other voices download on first use, which this course does not do offline.
 """
 
 from __future__ import annotations
