@@ -26,7 +26,7 @@ _EXPORTS = {
     "load_4bit": "qlora", "add_qlora": "qlora", "weight_bytes": "qlora",
     "sft_train": "sft",
     "score": "evaluate", "score_chat": "evaluate", "usd_per_1000": "evaluate", "parse_label": "evaluate", "pick_shots": "evaluate", "few_shot_messages": "evaluate",
-    "Scores": "evaluate",
+    "Scores": "evaluate", "perplexity": "evaluate", "generate_answers": "evaluate",
     "baselines": "baselines", "retrieval_shots": "baselines",
     "record": "results", "load_results": "results", "results_table": "results",
     "build_openai_jsonl": "frontier", "validate_openai_jsonl": "frontier", "estimate_training_cost": "frontier",

@@ -77,7 +77,7 @@ def generate_answers(model, tokenizer, conversations: list[list[dict]], *, max_t
     for i in tqdm(range(0, len(conversations), batch_size), desc="scoring", disable=not progress):
         texts = [tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True)
                  for c in conversations[i:i + batch_size]]
-        enc = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        enc = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
         with torch.no_grad():
             gen = model.generate(**enc, max_new_tokens=max_tokens, do_sample=False, pad_token_id=pad)
         out += tokenizer.batch_decode(gen[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
@@ -138,3 +138,20 @@ def usd_per_1000(model: str, rows: list[dict], *, shots=(), output_tokens: int =
         total += estimate(few_shot_messages(r["text"], examples)[1:], model=model, system=SYSTEM_PROMPT,
                           max_tokens=output_tokens).max_cost
     return 1000 * total / len(rows)
+
+
+def perplexity(model, tokenizer, texts: list[str]) -> float:
+    """exp(mean next-token cross-entropy) over `texts`: how surprised the model is by ordinary prose.
+    Compare it before and after fine-tuning to measure forgetting."""
+    import math
+
+    import torch
+
+    total, count = 0.0, 0
+    for text in texts:
+        enc = tokenizer(text, return_tensors="pt").to(model.device)
+        with torch.no_grad():
+            loss = model(**enc, labels=enc["input_ids"]).loss
+        n = enc["input_ids"].shape[1] - 1
+        total, count = total + float(loss) * n, count + n
+    return math.exp(total / count)

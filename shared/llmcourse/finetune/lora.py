@@ -113,7 +113,7 @@ def train(model, tokenizer, rows: list[dict], *, steps: int = 60, batch_size: in
     for step in bar:
         if len(order) < batch_size:
             order += rng.sample(range(len(examples)), len(examples))
-        batch = collate([examples[i] for i in order[:batch_size]], pad)
+        batch = {k: v.to(model.device) for k, v in collate([examples[i] for i in order[:batch_size]], pad).items()}
         del order[:batch_size]
         loss = model(**batch).loss
         loss.backward()

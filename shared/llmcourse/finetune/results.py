@@ -17,12 +17,12 @@ def results_path() -> Path:
     return cache_dir("week6") / "results.json"
 
 
-def record(name: str, accuracy: float, *, n: int, seconds_per_ticket: float | None = None,
+def record(name: str, accuracy: float | None, *, n: int, seconds_per_ticket: float | None = None,
            usd_per_1000: float | None = None, group: str = "") -> dict:
     """Save (or overwrite) one approach's figures; returns the entry."""
     path = results_path()
     table = load_results()
-    table[name] = {"accuracy": round(accuracy, 4), "n": n, "seconds_per_ticket": seconds_per_ticket,
+    table[name] = {"accuracy": None if accuracy is None else round(accuracy, 4), "n": n, "seconds_per_ticket": seconds_per_ticket,
                    "usd_per_1000": usd_per_1000, "group": group, "measured": time.strftime("%Y-%m-%d %H:%M")}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(table, indent=1))
