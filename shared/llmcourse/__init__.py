@@ -23,6 +23,7 @@ _EXPORTS = {
     "get_engine": "engine",
     "Agent": "agents", "Memory": "agents",
     "KnowledgeBase": "rag", "load_documents": "rag", "evaluate_retrieval": "rag",
+    "judge": "evaluation", "run_benchmark": "evaluation", "pass_at_k": "evaluation",
     "DatasetSpec": "datagen",
     "trim_history": "history",
     "transcribe": "speech", "speak": "speech",
