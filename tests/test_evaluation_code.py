@@ -66,3 +66,15 @@ def test_model_code_that_tries_to_escape_is_contained_and_fails(name):
     row = res.rows[0]
     print(f"\n{name}: {row['reasons'][0]}: {row['messages'][0]}")
     assert row["c"] == 0 and res.pass_at(1) == 0
+
+
+def test_multipl_e_javascript_runs_with_node_in_the_sandbox():
+    import shutil
+
+    from llmcourse.evaluation import JS_ADD_PROMPT, JS_ADD_TESTS, run_javascript
+
+    if not shutil.which("node"):
+        pytest.skip("node is not installed: apt-get install -y nodejs")
+    assert run_javascript(JS_ADD_PROMPT + "  return x + y;\n}\n", JS_ADD_TESTS).passed
+    wrong = run_javascript(JS_ADD_PROMPT + "  return x - y;\n}\n", JS_ADD_TESTS)
+    assert not wrong.passed and "AssertionError" in wrong.stdout + wrong.stderr

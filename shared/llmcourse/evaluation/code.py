@@ -112,3 +112,44 @@ def generate_solutions(problems: list[dict], *, model: str | None = "local", n: 
                         max_tokens=max_tokens).text for _ in range(n)]
         out[p["task_id"]] = [extract_code(r, p) for r in replies]
     return out
+
+
+# One HumanEval problem as MultiPL-E translates it to JavaScript (HumanEval/53, `add`): the docstring
+# becomes a comment and the tests become `assert` calls. Written for this course in MultiPL-E's layout.
+JS_ADD_PROMPT = """//Add two numbers x and y
+// >>> add(2, 3)
+// 5
+// >>> add(5, 7)
+// 12
+function add(x, y) {
+"""
+JS_ADD_TESTS = """const assert = require('node:assert');
+function test() {
+  let candidate = add;
+  assert.deepEqual(candidate(0, 1), 1);
+  assert.deepEqual(candidate(1, 0), 1);
+  assert.deepEqual(candidate(2, 3), 5);
+  assert.deepEqual(candidate(5, 7), 12);
+  assert.deepEqual(candidate(7, 5), 12);
+}
+test();
+"""
+
+
+def run_javascript(program: str, tests: str, *, timeout: float = 20.0):
+    """Run a JavaScript program and its tests with node, inside the Python sandbox (no network, limits).
+
+    Returns the SandboxResult; raises if node is not installed (apt-get install nodejs).
+    """
+    import json
+    import shutil
+
+    from ..sandbox import run_python
+
+    node = shutil.which("node")
+    if node is None:
+        raise RuntimeError("node is not installed: `apt-get install -y nodejs` to run MultiPL-E's JavaScript")
+    driver = (f"import subprocess\nopen('main.js', 'w').write({json.dumps(program + chr(10) + tests)})\n"
+              f"r = subprocess.run([{node!r}, 'main.js'], capture_output=True, text=True, timeout={timeout})\n"
+              f"print(r.stdout); print(r.stderr[-2000:])\nassert r.returncode == 0, 'the JavaScript tests failed'\n")
+    return run_python(driver, timeout=timeout + 5, memory_mb=2048)
