@@ -433,3 +433,29 @@ def test_clients_use_the_real_service_with_a_key(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "real openai API" in out and "a" * 40 not in out
     assert model_for("openai").startswith("gpt-")
+
+
+def test_wire_tool_turns_become_neutral_turns_with_ids_and_errors():
+    from llmcourse.gateway import anthropic_api, gemini_api, openai_api
+
+    a = anthropic_api.to_call(anthropic_api.MessagesRequest(model="local", max_tokens=9, messages=[
+        {"role": "user", "content": "Weather?"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name": "get_weather",
+                                           "input": {"city": "Oslo"}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "no such city",
+                                      "is_error": True}]}]))
+    assert a["messages"][1]["tool_calls"] == [{"id": "toolu_1", "name": "get_weather", "arguments": {"city": "Oslo"}}]
+    assert a["messages"][2] == {"role": "tool", "tool_call_id": "toolu_1", "name": "get_weather",
+                                "content": "no such city", "is_error": True}     # an error, not a text prefix
+    o = openai_api.to_call(openai_api.ChatRequest(model="local", max_tokens=5, temperature=0.7, messages=[
+        {"role": "user", "content": "Weather?"},
+        {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function",
+                                              "function": {"name": "get_weather", "arguments": '{"city": "Oslo"}'}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "cold"}]))
+    assert o["messages"][2] | {} == {"role": "tool", "content": "cold", "tool_call_id": "c1", "name": "get_weather"}
+    assert (o["max_tokens"], o["temperature"]) == (5, 0.7)
+    g = gemini_api.to_call("gemini-x", gemini_api.GenerateRequest(contents=[
+        {"role": "user", "parts": [{"text": "Weather?"}]},
+        {"role": "model", "parts": [{"functionCall": {"name": "get_weather", "args": {"city": "Oslo"}}}]},
+        {"role": "user", "parts": [{"functionResponse": {"name": "get_weather", "response": {"error": "down"}}}]}]))
+    assert g["messages"][2]["is_error"] and g["messages"][2]["content"] == '"down"'

@@ -1,4 +1,4 @@
-"""Command line: `python -m llmcourse doctor | prepare | models | serve`."""
+"""Command line: `python -m llmcourse doctor [--ping] | prepare | models | serve`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m llmcourse", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("doctor", help="check Python, packages, keys, local model, Ollama, GPU")
+    doc = sub.add_parser("doctor", help="check Python, packages, keys, local model, Ollama, GPU")
+    doc.add_argument("--ping", action="store_true",
+                     help="also make one tiny real call (a few tokens) per provider with a key")
     prep = sub.add_parser("prepare", help="build the offline caches (tiktoken, local model)")
     prep.add_argument("--clean", action="store_true", help="delete and rebuild the caches")
     sub.add_parser("models", help="print the model registry")
@@ -19,8 +21,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "doctor":
-        from .doctor import run
-        return run()
+        from .doctor import ping, run
+        code = run()
+        if args.ping:
+            print()
+            code = max(code, 1 if ping() else 0)
+        return code
     if args.command == "prepare":
         from .engine import prepare
         from .tokens import seed_tiktoken_cache

@@ -91,3 +91,65 @@ def run(out=print) -> int:
     if not fatal and not fixes:
         out("All good.")
     return 1 if fatal else 0
+
+
+# -- `doctor --ping`: one tiny real call per configured provider -----------------------------------
+PING_PROMPT = "Reply with the single word OK."
+
+
+def ping_outcome(exc: Exception | None) -> tuple[str, str]:
+    """(outcome, what to do) for a ping that raised `exc` (None: it worked)."""
+    from .errors import AuthenticationError, KeyProblem, ProviderError, RateLimitError
+
+    if exc is None:
+        return "works", ""
+    if isinstance(exc, KeyProblem):
+        return "rejected", str(exc)
+    if isinstance(exc, AuthenticationError):
+        return "rejected", "the provider refused the key: copy it again from the provider's console into .env"
+    status = getattr(exc, "status", None)
+    text = str(exc).lower()
+    if isinstance(exc, RateLimitError) or status == 429 or "quota" in text or "insufficient" in text:
+        return "out of quota", "check the account's billing/credit and rate limits, or wait a minute"
+    if status == 404 or "model_not_found" in text or "not found" in text and "model" in text:
+        return "model not available", ("this key cannot use that model: pick another "
+                                       "(`python -m llmcourse models`) or enable it in the provider's console")
+    cause = type(exc.__cause__).__name__.lower() if exc.__cause__ else ""
+    if status is None and ("connect" in cause or "timeout" in cause or "unreachable" in text):
+        return "unreachable", "nothing answered: check the network, a proxy, or the provider's *_BASE_URL in .env"
+    return "failed", str(exc)[:200]
+
+
+def ping(out=print, providers: list[str] | None = None) -> int:
+    """One tiny real call (a few tokens) per provider with a key; returns how many did not work."""
+    from . import cost
+    from .chat import chat
+    from .providers import get_provider
+    from .registry import aliases, get_model
+
+    names = providers if providers is not None else settings.available_providers()
+    if not names:
+        out("Ping        no key set: nothing to ping (every notebook runs on the local model).")
+        return 0
+    out("Ping (one tiny real call per key)")
+    failed = 0
+    for provider in names:
+        model = get_model((aliases().get(provider) or [provider])[0])
+        most = cost.estimate(PING_PROMPT, model=model.name, max_tokens=5).max_cost
+        p = get_provider(model.provider)
+        attempts, p.attempts = p.attempts, 1   # a ping reports; it does not wait out a rate limit
+        try:
+            reply, exc = chat(PING_PROMPT, model=model.name, max_tokens=5), None
+        except Exception as e:  # reported, never raised
+            reply, exc = None, e
+        finally:
+            p.attempts = attempts
+        outcome, fix = ping_outcome(exc)
+        where = f"{provider:11} {model.name:24}"
+        if reply is not None:
+            out(f"  {where} works: {reply.text.strip()[:20]!r} in {reply.latency:.1f} s, "
+                f"cost ${reply.cost:.6f} (at most ${most:.6f})")
+        else:
+            failed += 1
+            out(f"  {where} {outcome}: {settings.scrub(fix)}")
+    return failed

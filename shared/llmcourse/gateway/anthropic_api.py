@@ -132,7 +132,9 @@ def to_call(req: MessagesRequest) -> dict:
         if fmt.get("type") != "json_schema" or not isinstance(fmt.get("schema"), dict):
             raise GatewayError(400, "output_config.format: expected {'type': 'json_schema', 'schema': {...}}")
         schema = fmt["schema"]
+    must = choice.get("type") in ("any", "tool")
     return dict(messages=messages, max_tokens=req.max_tokens, temperature=req.temperature, top_p=req.top_p,
+                tool_choice="required" if must and tools else None,
                 tools=tools, schema=schema, stop=list(req.stop_sequences or []))
 
 

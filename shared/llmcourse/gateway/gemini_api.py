@@ -162,8 +162,11 @@ def to_call(model: str, req: GenerateRequest) -> dict:
         schema = {"type": "object"}
     if schema is not None and cfg.response_mime_type not in (None, "application/json"):
         raise GatewayError(400, "responseSchema needs responseMimeType 'application/json'")
+    fcc = _get(req.tool_config or {}, "functionCallingConfig") or {}
+    tools = _tools(req)
     return dict(messages=messages, max_tokens=cfg.max_output_tokens, temperature=cfg.temperature,
-                top_p=cfg.top_p, seed=cfg.seed, tools=_tools(req), schema=schema,
+                tool_choice="required" if fcc.get("mode") == "ANY" and tools else None,
+                top_p=cfg.top_p, seed=cfg.seed, tools=tools, schema=schema,
                 stop=list(cfg.stop_sequences or []))
 
 

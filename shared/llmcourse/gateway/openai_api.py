@@ -122,7 +122,9 @@ def to_call(req: ChatRequest) -> dict:
         if not tools:
             raise GatewayError(400, f"tool_choice names function {wanted!r}, which is not in 'tools'.",
                                param="tool_choice", code="invalid_value")
+    must = choice == "required" or isinstance(choice, dict)
     return dict(messages=messages, max_tokens=req.max_completion_tokens or req.max_tokens,
+                tool_choice="required" if must and tools else None,
                 temperature=req.temperature, top_p=req.top_p, seed=req.seed, tools=tools,
                 schema=_schema(req.response_format),
                 stop=[req.stop] if isinstance(req.stop, str) else list(req.stop or []))

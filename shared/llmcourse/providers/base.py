@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..errors import AuthenticationError, LLMCourseError, ProviderError, RateLimitError
-from ..retry import AUTH, FATAL, RETRY, with_retries
+from ..retry import AUTH, FATAL, RETRY, retry_after, with_retries
 from ..types import Request, Response
 
 
@@ -97,7 +97,7 @@ class Provider:
     def _retry(self, fn):
         import time
         return with_retries(fn, classify=self._classify, attempts=self.attempts,
-                            sleep=self.sleep or time.sleep)
+                            sleep=self.sleep or time.sleep, wait_hint=retry_after)
 
     def _wrap(self, exc: Exception, req: Request) -> Exception:
         if isinstance(exc, (LLMCourseError, TypeError)):  # ours (KeyProblem, ...) or a bad argument: as is

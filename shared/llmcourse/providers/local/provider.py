@@ -16,7 +16,7 @@ from .constrained import budget, json_processor, local_schema, schema_hint, with
 from .tools import local_messages, local_tool_prompt, local_tool_schema, read_choice
 
 DEFAULT_MAX_TOKENS = 256   # when the caller sets none (clamped to the room left in the context window)
-OPTIONS = ("top_p", "seed", "stop", "logits_processor")
+OPTIONS = ("top_p", "seed", "stop", "logits_processor", "tool_choice")   # tool_choice: "auto" or "required"
 
 
 class LocalProvider(Provider):
@@ -27,6 +27,7 @@ class LocalProvider(Provider):
 
         engine, opts = get_engine(), _options(req.options)
         stop = opts.pop("stop")
+        opts.pop("tool_choice")
         messages, grammar = self.prompt(req)
         n_in = int(engine.encode_chat(messages).shape[1])
         max_new = req.max_tokens or (budget(grammar) if grammar else _default_max(engine, n_in))
@@ -63,7 +64,9 @@ class LocalProvider(Provider):
         """The chat messages the model reads for `req`, and the JSON schema its reply is held to."""
         messages = ([{"role": "system", "content": req.system}] if req.system else []) + local_messages(req.messages)
         if req.tools:
-            return with_hint(messages, local_tool_prompt(req.tools)), local_tool_schema(req.tools)
+            must = req.options.get("tool_choice") == "required"
+            return (with_hint(messages, local_tool_prompt(req.tools, required=must)),
+                    local_tool_schema(req.tools, required=must))
         if req.schema is not None:
             js = local_schema(req.schema.json_schema)
             return with_hint(messages, schema_hint(js)), js
@@ -86,6 +89,9 @@ def _options(options: dict) -> dict:
                         f"temperature, {', '.join(OPTIONS)}.")
     opts = {k: options.get(k) for k in OPTIONS}
     opts["stop"] = [opts["stop"]] if isinstance(opts["stop"], str) else list(opts["stop"] or [])
+    if opts["tool_choice"] not in (None, "auto", "required"):
+        raise TypeError(f"tool_choice={opts['tool_choice']!r}: the local model takes 'auto' or 'required' "
+                        f"(to force one tool, pass only that tool).")
     return opts
 
 

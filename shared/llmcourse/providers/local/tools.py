@@ -14,8 +14,9 @@ from .constrained import local_schema
 ANSWER_MAX_LENGTH = 400
 
 
-def local_tool_schema(tools: list[Tool]) -> dict:
-    """One anyOf branch per tool ({"tool": name, "arguments": {...}}) plus {"tool": "none", "answer"}."""
+def local_tool_schema(tools: list[Tool], *, required: bool = False) -> dict:
+    """One anyOf branch per tool ({"tool": name, "arguments": {...}}) plus {"tool": "none", "answer"}
+    unless a call is `required`."""
     defs, branches = {}, []
     for t in tools:
         params = local_schema(t.parameters)
@@ -24,9 +25,10 @@ def local_tool_schema(tools: list[Tool]) -> dict:
         params.setdefault("properties", {})
         branches.append({"type": "object", "properties": {"tool": {"const": t.name}, "arguments": params},
                          "required": ["tool", "arguments"], "additionalProperties": False})
-    branches.append({"type": "object", "properties": {"tool": {"const": "none"},
-                     "answer": {"type": "string", "minLength": 1, "maxLength": ANSWER_MAX_LENGTH}},
-                     "required": ["tool", "answer"], "additionalProperties": False})
+    if not required:
+        branches.append({"type": "object", "properties": {"tool": {"const": "none"},
+                         "answer": {"type": "string", "minLength": 1, "maxLength": ANSWER_MAX_LENGTH}},
+                         "required": ["tool", "answer"], "additionalProperties": False})
     return {"anyOf": branches} | ({"$defs": defs} if defs else {})
 
 
@@ -40,7 +42,7 @@ def _example_call(t: Tool) -> str:
     return json.dumps({"tool": t.name, "arguments": args})
 
 
-def local_tool_prompt(tools: list[Tool]) -> str:
+def local_tool_prompt(tools: list[Tool], *, required: bool = False) -> str:
     """The system prompt that shows the local model its tools, each with an example call.
 
     The example call matters: with it SmolLM2-135M picked the right tool for 11 of 12 test prompts,
@@ -49,7 +51,8 @@ def local_tool_prompt(tools: list[Tool]) -> str:
     lines = ["You can call these tools:"]
     for t in tools:
         lines += [f"- {t.signature()}: {t.description}", f"  To call it, reply {_example_call(t)}"]
-    lines.append('If no tool fits, reply {"tool": "none", "answer": "..."}')
+    if not required:
+        lines.append('If no tool fits, reply {"tool": "none", "answer": "..."}')
     return "\n".join(lines)
 
 
