@@ -186,3 +186,13 @@ def test_malformed_script_line_is_named(tmp_path):
 def test_missing_sentence_file_names_the_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="week2_speech/clips"):
         clip_set(tmp_path / "nope.txt")
+
+
+def test_importing_speech_loads_no_audio_library_or_model():
+    import subprocess
+    import sys
+
+    code = ("import sys, llmcourse.speech as s; s.transcribe; s.speak; "
+            "print(sorted(m for m in ('faster_whisper', 'ctranslate2', 'hibari', 'soundfile', 'torch', 'av') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]"

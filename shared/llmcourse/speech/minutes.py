@@ -23,7 +23,7 @@ class Minutes(BaseModel):
     # short caps on purpose: the local model writes until a cap, and every character costs time
     summary: str = Field(description="one sentence on what the meeting was about", max_length=120)
     decisions: list[Annotated[str, Field(max_length=60)]] = Field(description="what was decided", max_length=2)
-    action_items: list[ActionItem] = Field(description="who does what by when", max_length=3)
+    action_items: list[ActionItem] = Field(description="who does what by when", max_length=4)
 
     def markdown(self) -> str:
         """The minutes as Markdown: summary, decisions, a table of action items."""
@@ -42,7 +42,7 @@ def minutes_schema(speakers=None) -> type[Minutes]:
     item = create_model("ActionItem", __base__=ActionItem,
                         owner=(owner, Field(description="who will do it")))
     return create_model("Minutes", __base__=Minutes,
-                        action_items=(list[item], Field(description="who does what by when", max_length=3)))
+                        action_items=(list[item], Field(description="who does what by when", max_length=4)))
 
 
 SYSTEM = ("You write meeting minutes. Read the transcript and fill in the fields. Use only what was said: "
