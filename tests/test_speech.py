@@ -196,3 +196,11 @@ def test_importing_speech_loads_no_audio_library_or_model():
             "print(sorted(m for m in ('faster_whisper', 'ctranslate2', 'hibari', 'soundfile', 'torch', 'av') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_espeak_engine_without_the_binary_says_how_to_install_it(monkeypatch, tmp_path):
+    from llmcourse.speech import tts
+
+    monkeypatch.setattr(tts.shutil, "which", lambda name: None)
+    with pytest.raises(SpeechEngineError, match="apt-get install -y espeak-ng"):
+        speak("Hello.", engine="espeak", path=tmp_path / "e.wav")
