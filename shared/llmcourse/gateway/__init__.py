@@ -13,11 +13,11 @@ from __future__ import annotations
 from .server import Gateway, running, serve, start
 
 
-def create_app():
-    """The FastAPI app (for `uvicorn` or tests with starlette's TestClient)."""
+def create_app(config=None):
+    """The FastAPI app (for `uvicorn` or tests with starlette's TestClient); `config`: a GuardConfig."""
     from .app import create_app as _create
 
-    return _create()
+    return _create(config)
 
 
 __all__ = ["Gateway", "create_app", "running", "serve", "start"]

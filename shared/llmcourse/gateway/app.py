@@ -8,12 +8,14 @@ import time
 from fastapi import FastAPI, Request
 
 from . import anthropic_api, backend, errors, gemini_api, openai_api
+from .guard import Guard, GuardConfig
 
 log = logging.getLogger("llmcourse.gateway")
 
 
-def create_app() -> FastAPI:
-    """A FastAPI app answering the three APIs with the local model (no docs pages, no key checks)."""
+def create_app(config: GuardConfig | None = None) -> FastAPI:
+    """A FastAPI app answering the three APIs with the local model (no docs pages), behind the guard
+    (host check, API key when configured, body limit, admission control: see guard.py)."""
     app = FastAPI(title="llmcourse local gateway", docs_url=None, redoc_url=None, openapi_url=None)
     errors.install(app)
     app.include_router(openai_api.router)
@@ -37,4 +39,5 @@ def create_app() -> FastAPI:
                  (time.perf_counter() - start) * 1000)
         return response
 
+    app.add_middleware(Guard, config=config or GuardConfig())  # added last: runs first
     return app

@@ -16,11 +16,12 @@ Model names (a deliberate choice, so unmodified notebook code runs with no key):
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 
 from ..chat import Reply, chat
-from ..errors import ContextWindowError, UnknownModelError
+from ..errors import ContextWindowError, ProviderError, UnknownModelError
 from ..registry import get_model
 from ..structured import StructuredOutputError
 from .errors import GatewayError
@@ -72,12 +73,20 @@ def reply(call: dict, *, stream: bool = False) -> Reply:
     """
     args = {k: v for k, v in call.items() if v not in (None, []) or k == "messages"}
     messages = args.pop("messages")
+    _check_max_tokens(args.get("max_tokens"))
+    plain = not args.get("schema") and not args.get("tools")
     try:
-        r = chat(messages, model=ANSWERED_BY, stream=stream, **args)
+        # plain text is read token by token even when the client waits for the whole reply, so a
+        # client that disconnects stops its generation (guard.cancelled); tool and JSON replies are
+        # short and bounded by max_tokens
+        r = chat(messages, model=ANSWERED_BY, stream=stream or plain, **args)
         if stream:
             it = iter(r)
             first = next(it, None)
-            r._chunks = _prepend(first, it)
+            r._chunks = _until_cancelled(_prepend(first, it))
+        elif plain:
+            r._chunks = _until_cancelled(r._chunks)
+            r.text  # noqa: B018  (reads it all now, stopping early if the client left)
         return r
     except ContextWindowError as exc:
         raise GatewayError(400, f"This model's maximum context length is {exc.window} tokens. However, your "
@@ -87,6 +96,43 @@ def reply(call: dict, *, stream: bool = False) -> Reply:
         if not exc.text or not args.get("max_tokens"):
             raise
         return Reply(model=get_model(ANSWERED_BY), text=exc.text, finish_reason="length")
+    except (TypeError, ValueError) as exc:  # chat() refused an argument: the request is at fault
+        raise GatewayError(400, f"Invalid request: {exc}", code="invalid_value") from None
+    except ProviderError as exc:
+        # a JSON schema (response format or tool parameters) the grammar compiler cannot compile
+        # (xgrammar raises RuntimeError; a schema the tool emulation cannot read, IndexError/KeyError...)
+        if plain or not isinstance(exc.__cause__, (RuntimeError, ValueError, TypeError, IndexError, KeyError,
+                                                   AttributeError)):
+            raise
+        where = "tools[].parameters" if args.get("tools") else "response_format.json_schema.schema"
+        cause = exc.__cause__
+        text = (str(cause).splitlines() or [""])[0]
+        detail = re.sub(r"^\[[\d:]+\] \S+: ", "", text)[:300] or type(cause).__name__
+        raise GatewayError(400, f"Invalid schema in {where}: {detail}",
+                           param=where, code="invalid_value") from None
+
+
+def _check_max_tokens(max_tokens) -> None:
+    """max_tokens is bounded on every path (plain, JSON schema, tools) by the model's output limit."""
+    _, most = limits()
+    if max_tokens is not None and most and max_tokens > most:
+        raise GatewayError(400, f"max_tokens is too large: {max_tokens}. This model supports at most {most} "
+                                f"completion tokens.", param="max_tokens", code="invalid_value")
+
+
+def _until_cancelled(chunks):
+    """Pass chunks on until the client disconnects; closing `chunks` stops the generation."""
+    from .guard import cancelled
+
+    try:
+        for chunk in chunks:
+            yield chunk
+            if cancelled():
+                return
+    finally:
+        close = getattr(chunks, "close", None)
+        if close:
+            close()
 
 
 def _prepend(first, rest):

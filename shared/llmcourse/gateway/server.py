@@ -68,33 +68,52 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _config(host: str, port: int, log_level: str, log_config=None):
+def _config(host: str, port: int, log_level: str, log_config=None, guard=None):
     import uvicorn
 
     from .app import create_app
 
-    return uvicorn.Config(create_app(), host=host, port=port, log_level=log_level, access_log=False,
+    return uvicorn.Config(create_app(guard), host=host, port=port, log_level=log_level, access_log=False,
                           log_config=log_config, lifespan="off", timeout_graceful_shutdown=2)
 
 
-def start(port: int = 0, *, host: str = "127.0.0.1", preload: bool = False, timeout: float = 30.0) -> Gateway:
+def guard_config(host: str, api_key: str | None = None, allowed_hosts=(), **limits):
+    """The guard's settings for a bind address: anything but loopback needs an API key."""
+    from .guard import GuardConfig
+
+    if host not in _LOOPBACK and not api_key:
+        from ..errors import LLMCourseError
+        raise LLMCourseError(f"Listening on {host} would let anyone on your network use the gateway: pass "
+                             f"api_key=... (CLI: --api-key KEY) so every request must carry it, or bind "
+                             f"127.0.0.1.")
+    hosts = tuple(allowed_hosts or ())
+    if host not in _LOOPBACK and not hosts:
+        hosts = ("*",)  # reached by whatever name the network gives it; the key protects it
+    return GuardConfig(api_key=api_key or None, allowed_hosts=hosts, **limits)
+
+
+def start(port: int = 0, *, host: str = "127.0.0.1", preload: bool = False, timeout: float = 30.0,
+          api_key: str | None = None, allowed_hosts=(), **limits) -> Gateway:
     """Run the gateway in a background thread; return the running one if this process has one.
 
     port=0 picks a free port. It binds 127.0.0.1 unless you pass `host=` (e.g. "0.0.0.0", which
-    exposes the local model to your network). preload=True loads the local model before returning.
+    exposes the local model to your network and therefore needs `api_key=`). preload=True loads the
+    local model before returning. `limits`: max_body, max_active, max_queue, queue_timeout (guard.py).
     """
     global _running
     import uvicorn
 
+    guard = guard_config(host, api_key, allowed_hosts, **limits)
     if host not in _LOOPBACK:
         import warnings
-        warnings.warn(f"The gateway listens on {host}: anyone on your network can use it.", stacklevel=2)
+        warnings.warn(f"The gateway listens on {host}: anyone on your network who has the key can use it.",
+                      stacklevel=2)
     with _lock:
         if _running is not None and _running.running:
             return _running
         sock = _bind(host, port)
         actual = sock.getsockname()[1]
-        server = uvicorn.Server(_config(host, actual, "warning"))
+        server = uvicorn.Server(_config(host, actual, "warning", guard=guard))
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
                                   name=f"llmcourse-gateway-{actual}")
         thread.start()
@@ -128,8 +147,8 @@ def running() -> Gateway | None:
     return _running if _running is not None and _running.running else None
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Run the gateway in the foreground until Ctrl+C (`python -m llmcourse serve`)."""
+def serve(host: str = "127.0.0.1", port: int = 8000, *, api_key: str | None = None) -> None:
+    """Run the gateway in the foreground until Ctrl+C (`python -m llmcourse serve [--api-key KEY]`)."""
     import logging
 
     import uvicorn
@@ -138,14 +157,18 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     from .backend import ANSWERED_BY
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    guard = guard_config(host, api_key)  # refuses a non-loopback address without a key
     sock = _bind(host, port)
     seconds = warm_up()
     url = f"http://{host}:{sock.getsockname()[1]}"
+    key = "<your --api-key>" if api_key else "local"
     print(f"llmcourse gateway: {get_model(ANSWERED_BY).api_id} (ready in {seconds:.1f} s) at {url}\n"
-          f"  OpenAI:    OpenAI(base_url='{url}/v1', api_key='local')\n"
-          f"  Anthropic: Anthropic(base_url='{url}', api_key='local')\n"
-          f"  Gemini:    genai.Client(api_key='local', http_options={{'base_url': '{url}'}})\n"
-          f"Any API key is accepted. Ctrl+C stops it.", flush=True)
+          f"  OpenAI:    OpenAI(base_url='{url}/v1', api_key='{key}')\n"
+          f"  Anthropic: Anthropic(base_url='{url}', api_key='{key}')\n"
+          f"  Gemini:    genai.Client(api_key='{key}', http_options={{'base_url': '{url}'}})\n"
+          + ("Every request must carry the key." if api_key else "Any API key is accepted (loopback only).")
+          + " Ctrl+C stops it.", flush=True)
     if host not in _LOOPBACK:
-        print(f"Warning: listening on {host} exposes the gateway to your network.", flush=True)
-    uvicorn.Server(_config(host, sock.getsockname()[1], "info", uvicorn.config.LOGGING_CONFIG)).run(sockets=[sock])
+        print(f"Warning: listening on {host} exposes the gateway to your network (key required).", flush=True)
+    uvicorn.Server(_config(host, sock.getsockname()[1], "info", uvicorn.config.LOGGING_CONFIG,
+                           guard=guard)).run(sockets=[sock])
