@@ -49,6 +49,7 @@ def _check_folder(out: Path, spec: DatasetSpec) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for name in ("accepted.jsonl", "rejected.jsonl", "calls.jsonl"):
         _repair(out / name)
+        (out / name).touch()  # all three exist from the start, so a reader never has to guess
     meta = out / "spec.json"
     fp = _fingerprint(spec)
     if meta.exists():
