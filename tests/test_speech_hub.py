@@ -70,3 +70,12 @@ def test_action_item_recall_needs_owner_and_key_word():
 def test_minutes_of_an_empty_transcript_are_refused():
     with pytest.raises(ValueError, match="transcript is empty"):
         meeting_minutes("   ")
+
+
+def test_the_readme_example_runs(capsys):
+    import re
+
+    block = re.search(r"```python\n(.*?)```", (ROOT / "week2_speech" / "README.md").read_text(), re.S).group(1)
+    exec(compile(block, "week2_speech/README.md", "exec"), {})
+    printed = capsys.readouterr().out
+    assert "4417" in printed and printed.rstrip().endswith("0.0")  # the text, the RTF, then a WER of 0

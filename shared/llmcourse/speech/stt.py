@@ -12,7 +12,7 @@ from .transcript import Transcript
 from .whisper_local import SpeechEngineError
 
 ENGINES = {
-    "local": "Whisper on this machine (faster-whisper; tiny.en bundled, or model= a CTranslate2 folder)",
+    "local": "Whisper on this machine (faster-whisper; tiny.en bundled; model=\"base\" or a CTranslate2 folder)",
     "openai": "OpenAI transcription API (OPENAI_API_KEY)",
     "google": "Google Cloud Speech-to-Text (extra cloud-speech; GOOGLE_APPLICATION_CREDENTIALS)",
     "amazon": "Amazon Transcribe (extra cloud-speech + boto3; AWS credentials, TRANSCRIBE_BUCKET)",
