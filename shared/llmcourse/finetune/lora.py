@@ -82,12 +82,17 @@ def encode_rows(tokenizer, rows: list[dict], *, max_tokens: int = 256) -> list[d
 
 
 def _check_gradients(model, step: int) -> None:
-    grads = [p.grad for p in model.parameters() if p.requires_grad]
-    if not any(g is not None and bool(g.abs().sum() > 0) for g in grads):
+    """After the first backward pass: the LoRA B matrices (zero at the start) must all get gradients.
+    Measured with the 4-bit CPU trap: only 60 of 420 adapter tensors got any, against all B's normally."""
+    named = [(n, p.grad) for n, p in model.named_parameters() if p.requires_grad]
+    grads = [g for n, g in named if "lora_B" in n] or [g for _, g in named]
+    alive = sum(g is not None and bool(g.abs().sum() > 0) for g in grads)
+    if alive < 0.5 * len(grads):
         raise LLMCourseError(
-            f"Step {step}: every trainable parameter got a zero gradient, so training would do nothing. With a "
-            f"4-bit model this is the bitsandbytes CPU trap: the model ran inference before training and its "
-            f"weights were repacked. Load a fresh model (load_4bit()) and train it before any generate().")
+            f"Step {step}: {len(grads) - alive} of {len(grads)} adapter tensors got a zero gradient, so training "
+            f"would learn (almost) nothing. With a 4-bit model this is the bitsandbytes CPU trap: the model ran "
+            f"inference before training and its weights were repacked. Load a fresh model (load_4bit()) and "
+            f"train it before any generate() or forward pass.")
 
 
 def train(model, tokenizer, rows: list[dict], *, steps: int = 60, batch_size: int = 8, lr: float = 1e-3,
