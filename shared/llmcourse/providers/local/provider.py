@@ -13,10 +13,12 @@ from ...errors import ContextWindowError
 from ...types import Request, Response, ToolCall, Usage
 from ..base import Provider
 from .constrained import budget, json_processor, local_schema, schema_hint, with_hint
+from .repeats import penalty_processor, without_repeats
 from .tools import local_messages, local_tool_prompt, local_tool_schema, read_choice
 
 DEFAULT_MAX_TOKENS = 256   # when the caller sets none (clamped to the room left in the context window)
-OPTIONS = ("top_p", "seed", "stop", "logits_processor", "tool_choice")   # tool_choice: "auto" or "required"
+OPTIONS = ("top_p", "seed", "stop", "logits_processor", "tool_choice",   # tool_choice: "auto" or "required"
+           "repetition_guard")   # False: no repetition penalty and no stop at a repeated line (repeats.py)
 
 
 class LocalProvider(Provider):
@@ -29,10 +31,13 @@ class LocalProvider(Provider):
         stop = opts.pop("stop")
         opts.pop("tool_choice")
         messages, grammar = self.prompt(req)
+        guard = opts.pop("repetition_guard") is not False and grammar is None  # free text only
         n_in = int(engine.encode_chat(messages).shape[1])
         max_new = req.max_tokens or (budget(grammar) if grammar else _default_max(engine, n_in))
         if grammar is not None:
             opts["logits_processor"] = json_processor(engine, grammar)
+        elif guard and opts["logits_processor"] is None:
+            opts["logits_processor"] = penalty_processor(n_in)
         kw = dict(max_tokens=max_new, temperature=req.temperature, **opts)
         if req.tools:
             g = engine.generate(messages, **kw)
@@ -48,12 +53,14 @@ class LocalProvider(Provider):
                     yield choice["answer"]
             return
         response.usage = Usage(n_in, 0)
-        if req.stream:
+        if req.stream or guard:  # guarded: streamed inside too, so generation stops at a repeated line
             inner: dict = {}
             chunks = engine.stream(messages, usage=inner, **kw)
         else:
             g = engine.generate(messages, **kw)
             inner, chunks = {"output_tokens": g.output_tokens}, iter([g.text] if g.text else [])
+        if guard:
+            chunks = without_repeats(chunks)
         sent: list[str] = []
         stopped = yield from _until_stop(chunks, stop, sent)
         response.usage.output_tokens = inner.get("output_tokens") or engine.count_tokens("".join(sent))
