@@ -200,12 +200,17 @@ class Guard:
                     await inbox.put(message)
                     return
 
-        started = False
+        started, last = False, None
 
         async def tracked_send(message):
-            nonlocal started
+            # the closing body message is held back until the app returns: if the app fails after
+            # its stream started, the stream ends with the API's error event instead
+            nonlocal started, last
             if message["type"] == "http.response.start":
                 started = True
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                last = message
+                return
             try:
                 await send(message)
             except OSError:  # the client went away while we wrote
@@ -214,9 +219,13 @@ class Guard:
         watcher = asyncio.ensure_future(watch())
         try:
             await self.app(scope, replay, tracked_send)
+            if last is not None:
+                await send(last)
         except Exception as exc:  # noqa: BLE001
             if not started:
                 raise  # the app's own handler (errors.install) answers in the API's shape
+            if last is not None and last.get("body"):
+                await send({"type": "http.response.body", "body": last["body"], "more_body": True})
             await _stream_error(send, api, exc)
         finally:
             watcher.cancel()
