@@ -229,3 +229,17 @@ def test_every_llmcourse_error_masks_keys_in_its_message(monkeypatch):
         shown = f"{exc} {exc!r} {exc.args}"
         assert GOOD_OPENAI not in shown and cohere not in shown and "Illegal header value" in shown
         assert GOOD_OPENAI[-4:] in shown  # masked, not deleted: still recognisable
+
+
+def test_doctor_reports_the_settings_checks(monkeypatch, capsys):
+    from llmcourse import doctor
+
+    monkeypatch.setenv("OPENAI_API_KEY", GOOD_OPENAI)
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://proxy.example.com/v1")
+    monkeypatch.setenv("GOOGLE_API_KEY", "AIza" + "A" * 35)
+    monkeypatch.setenv("GEMINI_API_KEY", "AIza" + "B" * 35)
+    lines = []
+    doctor.run(out=lines.append)
+    report = "\n".join(lines)
+    assert "OPENAI_BASE_URL" in report and "plain http" in report and "use GOOGLE_API_KEY" in report
+    assert GOOD_OPENAI not in report

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+
+from .errors import LLMCourseError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,6 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     srv = sub.add_parser("serve", help="run the keyless OpenAI/Anthropic/Gemini gateway on the local model")
     srv.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
     srv.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    srv.add_argument("--api-key", default=None,
+                     help="require this key on every request (needed to bind anything but 127.0.0.1); "
+                          "or set LLMCOURSE_GATEWAY_KEY")
     args = parser.parse_args(argv)
 
     if args.command == "doctor":
@@ -43,9 +49,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from .gateway import serve
         try:
-            serve(host=args.host, port=args.port)
+            serve(host=args.host, port=args.port,
+                  api_key=args.api_key or os.environ.get("LLMCOURSE_GATEWAY_KEY") or None)
         except KeyboardInterrupt:
             pass
+        except LLMCourseError as exc:
+            print(f"llmcourse serve: {exc}", file=sys.stderr)
+            return 2
         return 0
     return 2
 

@@ -52,10 +52,11 @@ def run(out=print) -> int:
             value = settings.env(name)
             state = settings.mask(value) if value else "not set"
             out(f"  {name:22} {state}")
-    problems = settings.key_problems()
-    for p in problems:
-        out(f"  ! {p}")
-        fixes.append(str(p))
+    out(f"  .env read from: {settings.env_file() or '(none: set LLMCOURSE_ENV_FILE)'}")
+    for p in settings.settings_problems():  # keys, .env encoding and lines, base URLs, Google key names
+        out(f"  {'!' if p.fatal else '~'} {p}")
+        if p.fatal:
+            fixes.append(str(p))
     if not settings.available_providers():
         out("  No frontier key: every notebook still runs on the local model.")
     out("Local model")
