@@ -49,7 +49,7 @@ def kb(app_module, small_kb_folder, db):
 
 @pytest.fixture(scope="module")
 def served(app_module, kb):
-    with serve(app_module.build_app(kb, model="local", k=3, max_tokens=40)) as s:
+    with serve(app_module.build_app(kb, model="local", k=3, max_tokens=160)) as s:
         yield s
 
 
@@ -119,3 +119,16 @@ def test_question_in_a_real_browser_shows_answer_sources_and_status(served):
     assert "# Tern T1" in sources  # the document's heading is shown as text...
     assert sizes == {body}, f"source panel text sizes {sizes} px, body text {body} px"  # ...at body size
     assert marked >= 3
+
+
+def test_the_leave_answer_does_not_loop(served):
+    """Issue 17: this question filled the panel with one sentence repeated nine times."""
+    from gradio_client import Client
+
+    from llmcourse.providers.local.repeats import first_repeat
+
+    history, sources, status = Client(served.url, verbose=False).predict(
+        "How many days of paid annual leave do employees get?", [], "local", api_name="/ask")
+    answer = history_to_messages(history)[-1]["content"]
+    assert answer.strip() and first_repeat(answer) is None and first_repeat(answer, similarity=0.8) is None
+    assert "<mark>leave</mark>" in sources.lower() and "policies/" in sources
