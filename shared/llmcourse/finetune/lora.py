@@ -20,9 +20,23 @@ DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj
 
 def base_model_dir() -> Path:
     """The local model's safetensors folder (from the course's engine cache)."""
-    from ..engine import get_engine
+    from .. import get_engine  # the public name: the engine module moves during the reshape
 
     return Path(get_engine().model_dir)
+
+
+class quiet_loading:
+    """Hide transformers' per-tensor "Loading weights" bar (the course's engine does the same)."""
+
+    def __enter__(self):
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+
+    def __exit__(self, *exc):
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.enable_progress_bar()
 
 
 def load_base(dtype: str = "float32", *, model_dir=None):
@@ -33,7 +47,8 @@ def load_base(dtype: str = "float32", *, model_dir=None):
 
     model_dir = Path(model_dir or base_model_dir())
     tok = AutoTokenizer.from_pretrained(model_dir)
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=getattr(torch, dtype))
+    with quiet_loading():
+        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=getattr(torch, dtype))
     return model, tok
 
 

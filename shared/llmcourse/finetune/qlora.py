@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .lora import DEFAULT_TARGETS, add_lora, base_model_dir
+from .lora import DEFAULT_TARGETS, add_lora, base_model_dir, quiet_loading
 
 
 def load_4bit(*, model_dir=None, device: str | None = None, compute_dtype: str = "bfloat16"):
@@ -25,7 +25,8 @@ def load_4bit(*, model_dir=None, device: str | None = None, compute_dtype: str =
     cfg = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
                              bnb_4bit_compute_dtype=getattr(torch, compute_dtype), bnb_4bit_use_double_quant=True)
     model_dir = Path(model_dir or base_model_dir())
-    model = AutoModelForCausalLM.from_pretrained(model_dir, quantization_config=cfg, device_map=device)
+    with quiet_loading():
+        model = AutoModelForCausalLM.from_pretrained(model_dir, quantization_config=cfg, device_map=device)
     return model, AutoTokenizer.from_pretrained(model_dir)
 
 
