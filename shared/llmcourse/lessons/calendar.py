@@ -16,17 +16,45 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
+from datetime import datetime
 from pathlib import Path
 
 DATE = r"^20[0-9]{2}-[01][0-9]-[0-3][0-9]$"
 TIME = r"^[0-2][0-9]:[0-5][0-9]$"
 
 
+def check_slot(date: str, time: str) -> str | None:
+    """Why `date` (YYYY-MM-DD) and `time` (HH:MM, 24 h) are not a real slot, or None if they are.
+
+    The whole string must match (no trailing line break) and `datetime` must accept it, so
+    2026-02-30, 2026-13-01, 24:00 and 12:60 are refused, and 2028-02-29 is fine.
+    """
+    if not isinstance(date, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", date):
+        return f"date must be YYYY-MM-DD, got {date!r}"
+    if not isinstance(time, str) or not re.fullmatch(r"[0-9]{2}:[0-9]{2}", time):
+        return f"time must be HH:MM (24 h), got {time!r}"
+    try:
+        datetime.strptime(date, "%Y-%m-%d")
+    except ValueError:
+        return f"{date} is not a day in the calendar"
+    try:
+        datetime.strptime(time, "%H:%M")
+    except ValueError:
+        return f"{time} is not a time of day (00:00 to 23:59)"
+    return None
+
+
 class Calendar:
-    """Meetings in a SQLite file (or ":memory:"). A slot (date, time) holds one meeting."""
+    """Meetings in a SQLite file (or ":memory:"). A slot (date, time) holds one meeting.
+
+    One connection, used under a lock, so tools may run in several threads (an agent's tool
+    timeout, a Gradio app) without corrupting it.
+    """
 
     def __init__(self, path: str | Path = ":memory:"):
         self.path = str(path)
+        self._lock = threading.Lock()
         self.db = sqlite3.connect(self.path, check_same_thread=False)
         self.db.execute("""CREATE TABLE IF NOT EXISTS meetings (id INTEGER PRIMARY KEY, title TEXT NOT NULL,
                            date TEXT NOT NULL, time TEXT NOT NULL, person TEXT NOT NULL,
@@ -34,13 +62,15 @@ class Calendar:
         self.db.commit()
 
     def book(self, title: str, date: str, time: str, person: str) -> dict:
-        """Insert a meeting; a taken slot or a malformed date/time is refused (booked: False)."""
-        if not re.match(DATE, date) or not re.match(TIME, time):
-            return {"booked": False, "reason": f"date must be YYYY-MM-DD and time HH:MM, got {date!r} {time!r}"}
+        """Insert a meeting; a taken slot or an impossible date/time is refused (booked: False)."""
+        why = check_slot(date, time)
+        if why:
+            return {"booked": False, "reason": why}
         try:
-            self.db.execute("INSERT INTO meetings (title, date, time, person) VALUES (?, ?, ?, ?)",
-                            (title.strip() or "Meeting", date, time, person.strip()))
-            self.db.commit()
+            with self._lock:
+                with self.db:  # a transaction: committed, or rolled back on error
+                    self.db.execute("INSERT INTO meetings (title, date, time, person) VALUES (?, ?, ?, ?)",
+                                    (str(title).strip() or "Meeting", date, time, str(person).strip()))
         except sqlite3.IntegrityError:
             return {"booked": False, "reason": f"{date} {time} is already taken"}
         return {"booked": True, "title": title, "date": date, "time": time, "person": person}
@@ -52,11 +82,14 @@ class Calendar:
         return self._rows("", ())
 
     def _rows(self, where: str, args: tuple) -> list[dict]:
-        cur = self.db.execute(f"SELECT title, date, time, person FROM meetings {where} ORDER BY date, time", args)
-        return [dict(zip(("title", "date", "time", "person"), r)) for r in cur]
+        with self._lock:
+            rows = self.db.execute(f"SELECT title, date, time, person FROM meetings {where} ORDER BY date, time",
+                                   args).fetchall()
+        return [dict(zip(("title", "date", "time", "person"), r)) for r in rows]
 
     def close(self) -> None:
-        self.db.close()
+        with self._lock:
+            self.db.close()
 
 
 def calendar_tools(cal: Calendar) -> list:
