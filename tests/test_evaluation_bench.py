@@ -17,7 +17,7 @@ from http_replay import Replay
 
 EASY = [Item("What is the capital of France?", ["Paris", "Tokyo", "a banana", "seven"], 0),
         Item("What color is the sky on a clear day?", ["green", "blue", "purple", "striped"], 1),
-        Item("How many legs does a dog have?", ["two", "eleven", "four", "none"], 2),
+        Item("What is frozen water called?", ["ice", "sand", "wood", "smoke"], 0),
         Item("Which animal says meow?", ["a cow", "a fish", "a snail", "a cat"], 3),
         Item("What do bees make?", ["honey", "steel", "plastic", "glass"], 0),
         Item("Which of these is a fruit?", ["a brick", "an apple", "a chair", "a cloud"], 1)]
@@ -74,7 +74,7 @@ def test_batched_shared_context_scoring_equals_one_full_pass_each(engine):
 def test_cloze_scoring_gets_easy_questions_right(engine):
     res = run_benchmark(EASY, method="cloze", progress=False)
     print(f"\n{res}; letter formulation: {run_benchmark(EASY, method='letter', progress=False).accuracy}")
-    assert res.accuracy.correct >= 5          # the 135M model knows these; chance would be 1.5 of 6
+    assert res.accuracy.correct >= 5          # measured 6 of 6 (2026-12-02); chance would be 1.5 of 6
     assert res.accuracy.n == 6 and all(len(r["logprobs"]) == 4 for r in res.rows)
     assert res.accuracy_with("none").n == 6
 
