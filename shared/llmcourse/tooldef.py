@@ -25,6 +25,9 @@ from typing import Callable
 from .errors import LLMCourseError
 
 
+TOOL_TIMEOUT = 30.0  # seconds a tool function may run in run_tools / Agent before it counts as failed
+
+
 class ToolError(LLMCourseError, TypeError):
     """A function cannot become a tool (e.g. an argument without a type hint)."""
 
@@ -101,8 +104,13 @@ class Tool:
             raise ToolError(f"Tool {self.name!r} was built from a schema and has no Python function to run.")
         return self.fn(*args, **kwargs)
 
-    def run(self, arguments: dict):
-        """Validate `arguments` against the parameters schema, then call the function."""
+    def run(self, arguments: dict, *, timeout: float | None = TOOL_TIMEOUT):
+        """Validate `arguments` against the parameters schema, then call the function.
+
+        With a `timeout` (seconds) the function runs in a worker thread; past it, TimeoutError is
+        raised (and fed back to the model by the tool loops). Python cannot kill a thread: a tool
+        that never returns keeps running in the background, so give slow tools their own timeouts.
+        """
         import jsonschema
 
         try:
@@ -110,7 +118,31 @@ class Tool:
         except jsonschema.ValidationError as exc:
             at = "/".join(map(str, exc.absolute_path)) or "arguments"
             raise ValueError(f"invalid arguments for {self.name} at {at}: {exc.message}") from None
-        return self(**arguments)
+        if timeout is None:
+            return self(**arguments)
+        return _with_timeout(lambda: self(**arguments), timeout, self.name)
+
+
+def _with_timeout(call: Callable, timeout: float, name: str):
+    import threading
+
+    box: dict = {}
+
+    def work():
+        try:
+            box["value"] = call()
+        except BaseException as exc:  # noqa: BLE001  (re-raised in the caller's thread)
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, daemon=True, name=f"llmcourse-tool-{name}")
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise TimeoutError(f"tool {name} did not return within {timeout:g} s (it was abandoned); make it "
+                           f"faster or raise the tool timeout")
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
 
 
 def tool(fn: Callable) -> Tool:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .chat import chat
-from .tooldef import Tool, ToolError, as_tool, tool
+from .tooldef import TOOL_TIMEOUT, Tool, ToolError, as_tool, tool
 from .types import ToolCall, normalize_messages
 
 __all__ = ["Step", "Tool", "ToolCall", "ToolError", "ToolRun", "as_tool", "run_tools", "tool"]
@@ -80,10 +80,11 @@ def _result_text(value) -> str:
 
 
 def run_tools(prompt_or_messages, *, tools: list, model: str | None = None, max_steps: int = 5,
-              system: str | None = None, **options) -> ToolRun:
+              system: str | None = None, tool_timeout: float | None = TOOL_TIMEOUT, **options) -> ToolRun:
     """Let a model call `tools` until it answers, at most `max_steps` model calls.
 
-    Tool exceptions and invalid arguments are fed back to the model as error results.
+    Tool exceptions, invalid arguments and tools that run past `tool_timeout` seconds are fed back
+    to the model as error results.
     Returns a ToolRun (`.text`, `.steps`, `.messages`, `.finished`).
     """
     if max_steps < 1:
@@ -106,7 +107,7 @@ def run_tools(prompt_or_messages, *, tools: list, model: str | None = None, max_
             try:
                 if call.name not in by_name:
                     raise LookupError(f"no tool named {call.name!r}; tools: {', '.join(by_name)}")
-                step.result = by_name[call.name].run(call.arguments)
+                step.result = by_name[call.name].run(call.arguments, timeout=tool_timeout)
                 content = _result_text(step.result)
             except Exception as exc:  # fed back to the model, never raised
                 step.error = f"{type(exc).__name__}: {exc}"

@@ -7,7 +7,7 @@ from typing import Iterator
 
 from .. import settings
 from ..types import Request, Response, ToolCall, Usage
-from .base import Provider
+from .base import REQUEST_TIMEOUT, Provider
 
 
 class AnthropicProvider(Provider):
@@ -21,7 +21,7 @@ class AnthropicProvider(Provider):
     def _build_client(self, key, base_url):
         import anthropic
 
-        return anthropic.Anthropic(api_key=key, base_url=base_url, max_retries=0, timeout=60.0,
+        return anthropic.Anthropic(api_key=key, base_url=base_url, max_retries=0, timeout=REQUEST_TIMEOUT,
                                    http_client=self.http_client)
 
     def _params(self, req: Request) -> dict:

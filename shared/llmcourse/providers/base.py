@@ -14,6 +14,8 @@ from ..errors import AuthenticationError, LLMCourseError, ProviderError, RateLim
 from ..retry import AUTH, FATAL, RETRY, retry_after, with_retries
 from ..types import Request, Response
 
+REQUEST_TIMEOUT = 60.0  # seconds for every provider HTTP call (the SDKs' defaults are 10 minutes or none)
+
 
 class Provider:
     """A provider: one small class. Subclasses implement `execute` (and `_client_config`,
@@ -109,6 +111,10 @@ class Provider:
             return AuthenticationError(
                 f"The provider refused the key: {detail}. {self.key_help}", provider=self.name,
                 model=model, status=status)
+        if status == 429 and out_of_credit(exc):
+            return ProviderError(f"The account has no credit left (insufficient_quota): {detail}. Add credit "
+                                 f"or a payment method in the {self.name} billing settings; retrying would not "
+                                 f"help. model='local' needs none.", provider=self.name, model=model, status=status)
         if status == 429:
             return RateLimitError(f"Still rate-limited after {self.attempts} tries: {detail}. Wait a "
                                   f"minute, or check your plan's limits and credit.",
@@ -129,6 +135,14 @@ def _message_of(exc: Exception) -> str:
     return msg if type(exc).__name__ in msg else f"{type(exc).__name__}: {msg}"
 
 
+def out_of_credit(exc: Exception) -> bool:
+    """A 429 that means the account has no credit (OpenAI's `insufficient_quota`), not a rate limit."""
+    body = getattr(exc, "body", None)
+    err = body.get("error", body) if isinstance(body, dict) else None
+    fields = [getattr(exc, "code", None)] + ([err.get("code"), err.get("type")] if isinstance(err, dict) else [])
+    return "insufficient_quota" in fields or "insufficient_quota" in str(exc)
+
+
 def classify_http_error(exc: Exception) -> tuple[str, int | None]:
     """Sort an SDK exception into RETRY (timeouts, 429, 5xx), AUTH (401/403) or FATAL."""
     status = getattr(exc, "status_code", None) or getattr(exc, "code", None)
@@ -139,6 +153,8 @@ def classify_http_error(exc: Exception) -> tuple[str, int | None]:
     if isinstance(status, int):
         if status in (401, 403):
             return AUTH, status
+        if status == 429 and out_of_credit(exc):  # retrying cannot help: no money left on the account
+            return FATAL, status
         if status == 429 or status >= 500 or status == 408:
             return RETRY, status
         return FATAL, status

@@ -7,7 +7,7 @@ from typing import Iterator
 
 from .. import settings
 from ..types import Request, Response, ToolCall, Usage
-from .base import Provider
+from .base import REQUEST_TIMEOUT, Provider
 
 
 class GeminiProvider(Provider):
@@ -25,6 +25,7 @@ class GeminiProvider(Provider):
         from google.genai import types
 
         opts = {"base_url": base_url} if base_url else {}
+        opts["timeout"] = int(REQUEST_TIMEOUT * 1000)  # milliseconds; google-genai has no timeout by default
         if self.http_client is not None:
             opts["httpx_client"] = self.http_client
         return genai.Client(api_key=key, http_options=types.HttpOptions(**opts))

@@ -7,7 +7,7 @@ from typing import Iterator
 
 from .. import settings
 from ..types import Request, Response, ToolCall, Usage
-from .base import Provider
+from .base import REQUEST_TIMEOUT, Provider
 
 
 class OpenAIProvider(Provider):
@@ -25,7 +25,7 @@ class OpenAIProvider(Provider):
     def _build_client(self, key, base_url):
         import openai
 
-        return openai.OpenAI(api_key=key, base_url=base_url, max_retries=0, timeout=60.0,
+        return openai.OpenAI(api_key=key, base_url=base_url, max_retries=0, timeout=REQUEST_TIMEOUT,
                              http_client=self.http_client)
 
     def _params(self, req: Request) -> dict:
