@@ -20,7 +20,7 @@ Measured 2026-12-02 (2 shared cores, ~15 min per setting; 30 RAG questions + 20 
     none             20.0%    32.0%   16.7%    25.0%   4/30    0.206     97   greedy, before
     none+cut          0.0%    22.0%    0.0%     0.0%   4/30    0.206     80   stop at a repeated line only
     rp1.1g            0.0%     2.0%    0.0%     0.0%   2/30    0.228     90
-    rp1.1             6.0%    14.0%    3.3%    10.0%   2/30    0.178    111   transformers' own (prompt tokens penalised)
+    rp1.1             6.0%    14.0%    3.3%    10.0%   2/30    0.178    111   transformers' own: prompt penalised too
     rp1.2g+cut        0.0%     0.0%    0.0%     0.0%   3/30    0.228     84   chosen: the local provider's default
 
 The guard (providers/local/repeats.py: penalty 1.2 on the reply's own tokens + stop at a repeated line) takes
@@ -253,7 +253,8 @@ def answers_study(args) -> None:
           "kw mean: share of keywords found. Settings: rpX = transformers' repetition_penalty (prompt tokens "
           "count too), rpXg = the same on the reply's own tokens only, ngN = no_repeat_ngram_size (prompt "
           "included), ngNg = no repeated N-gram within the reply, stop = stop at the first repeated line and "
-          "cut it (+cut: the same replies cut at their first repeated line: what stopping there gives).")
+          "cut it (+cut: the same replies cut at their first repeated line: what stopping there gives), guard = "
+          "the local provider's defaults (penalty 1.2 on the reply's own tokens + stop).")
 
 
 def main() -> None:
