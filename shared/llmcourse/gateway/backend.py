@@ -121,9 +121,17 @@ def _check_max_tokens(max_tokens) -> None:
 
 
 def _until_cancelled(chunks):
-    """Pass chunks on until the client disconnects; closing `chunks` stops the generation."""
-    from .guard import cancelled
+    """Pass chunks on until the client disconnects; closing `chunks` stops the generation. The guard
+    also closes it when the request ends, in case the server stopped pulling after a disconnect."""
+    from .guard import cancelled, on_finish
 
+    close = getattr(chunks, "close", None)
+    if close:
+        on_finish(close)
+    return _pass_until_cancelled(chunks, cancelled)
+
+
+def _pass_until_cancelled(chunks, cancelled):
     try:
         for chunk in chunks:
             yield chunk

@@ -54,6 +54,7 @@ class RequestState:
     """What a route can ask about its own request: has the client gone away?"""
 
     cancel: threading.Event = field(default_factory=threading.Event)
+    closers: list = field(default_factory=list)
 
 
 _state: contextvars.ContextVar[RequestState | None] = contextvars.ContextVar("llmcourse_gateway_request",
@@ -64,6 +65,22 @@ def cancelled() -> bool:
     """True once the client of the current request has disconnected (False outside a request)."""
     state = _state.get()
     return bool(state and state.cancel.is_set())
+
+
+def on_finish(close) -> None:
+    """Call `close()` once the current request is over, however it ended (a stream's generator: if the
+    client went away mid-stream, nothing pulls it any more, and closing it stops the generation)."""
+    state = _state.get()
+    if state is not None:
+        state.closers.append(close)
+
+
+def _close_all(state: RequestState) -> None:
+    for close in reversed(state.closers):
+        try:
+            close()
+        except Exception:  # noqa: BLE001  (already closed, or running elsewhere: it ends by itself)
+            pass
 
 
 def api_of_scope(scope) -> str:
@@ -230,6 +247,8 @@ class Guard:
         finally:
             watcher.cancel()
             _state.reset(token)
+            if state.closers:
+                await asyncio.to_thread(_close_all, state)
 
 
 async def _refuse(send, api: str, status: int, message: str, *, retry_after: int | None = None) -> None:
