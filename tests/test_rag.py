@@ -6,6 +6,7 @@ server), the local SmolLM2 model. The real knowledge base is ingested once per s
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -221,7 +222,7 @@ def test_query_rewriting_searches_the_rewritten_query(real_kb):
     question = "hey so um what's the Tern T1 robot's payload thing?"
     rewritten = rewrite_query(question, model="local")
     print(f"\nrewritten: {rewritten!r}")
-    assert rewritten != question and "Tern T1" in rewritten   # the model wrote a new query, keeping the name
+    assert rewritten != question and re.search(r"Tern.?T1", rewritten)   # a new query that keeps the name
     hits = real_kb.search(question, k=5, rewrite="local")
     assert [h.id for h in hits] == [h.id for h in real_kb.search(rewritten, k=5)]  # and that query is searched
     assert hits[0].source == "products/tern-t1.md"
