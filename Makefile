@@ -11,7 +11,7 @@ export TOKENIZERS_PARALLELISM := false
 export ANONYMIZED_TELEMETRY := False
 PORT ?= 8888
 
-.PHONY: lab test setup prepare unit serve bench clean-cache strip
+.PHONY: lab test setup prepare unit serve bench week clean-cache strip
 
 setup: $(STAMP) prepare
 
@@ -51,8 +51,18 @@ serve: setup
 bench: setup
 	$(PY) benchmarks/local_inference.py
 	$(PY) benchmarks/gateway.py
+	$(PY) benchmarks/gateway_load.py
 	$(PY) benchmarks/rag.py
+	$(PY) benchmarks/speech.py
+	$(PY) benchmarks/datagen.py
+	$(PY) benchmarks/mmlu.py --per-subject 5
+	$(PY) benchmarks/finetune.py
 	$(PY) benchmarks/course.py
+
+# One week's tests and notebooks, e.g. `make week W=week3_datagen` (W=notebooks for week 1).
+week: setup
+	LLMCOURSE_IGNORE_DOTENV=1 $(PY) -m pytest -q -p no:cacheprovider --nbmake --nbmake-timeout=600 \
+	    $$(git ls-files '$(W)/*.ipynb')
 
 strip:
 	$(VENV)/bin/nbstripout $$(git ls-files '*.ipynb')
