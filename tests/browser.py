@@ -15,6 +15,17 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
+def load_app(folder: str):
+    """Import `<folder>/app.py` (a week's Gradio app) as a module, without putting its folder on sys.path."""
+    import importlib.util
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location(f"{folder}_app", root / folder / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @contextlib.contextmanager
 def browser_page(*, width: int = 1280, height: int = 900):
     """A fresh Playwright page in headless Chromium; skips (with the install command) if absent."""

@@ -2,10 +2,11 @@
 streams, hibari speaks it. Driven by gradio_client and by headless Chromium (screenshot kept in
 test-artifacts/)."""
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+
+from browser import load_app
 import soundfile as sf
 
 from llmcourse.speech import speak, wer
@@ -17,10 +18,7 @@ QUESTION = "What is the capital of France?"
 
 
 def load_app_module():
-    spec = importlib.util.spec_from_file_location("week2_app", ROOT / "week2_speech" / "app.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_app("week2_speech")
 
 
 @pytest.fixture(scope="module")

@@ -3,11 +3,12 @@ Chromium (fill the form, generate 5 rows, see the table, download the JSONL, che
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+
+from browser import load_app
 
 from llmcourse import datagen
 from llmcourse.ui import serve
@@ -21,10 +22,7 @@ BRIEF = "You list real cities of the world and their countries."
 
 
 def load_app_module():
-    spec = importlib.util.spec_from_file_location("week3_app", ROOT / "week3_datagen" / "app.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_app("week3_datagen")
 
 
 @pytest.fixture(scope="module")

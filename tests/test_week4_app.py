@@ -3,10 +3,11 @@ changes. Driven by gradio_client and by headless Chromium (screenshot under test
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+
+from browser import load_app
 
 from llmcourse.evaluation import ArenaStore, Player
 from llmcourse.ui import serve
@@ -16,10 +17,7 @@ PLAYERS = [Player("greedy", "local", 0.0, 8), Player("terse", "local", 0.0, 8, "
 
 
 def load_app_module():
-    spec = importlib.util.spec_from_file_location("week4_app", ROOT / "week4_eval" / "app.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_app("week4_eval")
 
 
 @pytest.fixture(scope="module")

@@ -2,12 +2,13 @@
 headless Chromium that looks at the page. Sources are listed beside the streamed answer as plain text at body
 size, with the question's words marked; a status line names the model (screenshot under test-artifacts/)."""
 
-import importlib.util
 import re
 import shutil
 from pathlib import Path
 
 import pytest
+
+from browser import load_app
 
 from llmcourse import ui
 from llmcourse.ui import history_to_messages, serve
@@ -17,10 +18,7 @@ QUESTION = "What is the payload of the Tern T1?"
 
 
 def load_app_module():
-    spec = importlib.util.spec_from_file_location("week5_app", ROOT / "week5_rag" / "app.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_app("week5_rag")
 
 
 @pytest.fixture(scope="module")
