@@ -79,14 +79,21 @@ def test_an_unpriced_paid_model_is_refused_while_a_limit_is_set(paid):
 
 
 def test_free_models_ignore_a_limit_of_zero(paid):
-    set_spend_limit(0.0)
+    ledger.record(provider="openai", model=PAID, input_tokens=10, output_tokens=10, cost=0.01)
+    set_spend_limit(0.0)  # already past it: paid calls are refused, free ones are not
     ledger.limit_error = "bad limit"  # even a broken setting never blocks the local model
     from llmcourse.cost import FREE_PROVIDERS, unpriced
     from llmcourse.registry import get_model
 
     assert not unpriced(get_model("ollama/phi4")) and "ollama" in FREE_PROVIDERS
-    ledger.check(get_model("local"), 0.0)
-    ledger.check(get_model("ollama/phi4"), 0.0)
+    try:
+        ledger.check(get_model("local"), 0.0)
+        ledger.check(get_model("ollama/phi4"), 0.0)
+        ledger.limit_error = None
+        with pytest.raises(SpendLimitError):
+            ledger.check(get_model(PAID), 0.0)
+    finally:
+        ledger.entries.pop()
 
 
 def test_two_threads_cannot_both_slip_under_the_limit(paid):

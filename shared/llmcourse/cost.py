@@ -131,6 +131,8 @@ class Ledger:
         """Raise SpendLimitError if `estimated_cost` would take the session past the limit (calls in
         flight included), if the limit setting is invalid, or if a paid model has no price."""
         self._refuse_unchecked(model)
+        if model.provider in FREE_PROVIDERS:  # costs nothing, whatever this session has spent already
+            return
         if self.limit is not None and self.total + self.reserved + estimated_cost > self.limit:
             held = f" (and calls in flight hold ${self.reserved:.4f})" if self.reserved else ""
             raise SpendLimitError(
