@@ -45,13 +45,11 @@ def _row_json_schema(schema) -> tuple[dict, type | None]:
     raise SpecError(f"schema must be a pydantic BaseModel class or a JSON Schema dict, not {schema!r:.80}")
 
 
-def bounded(schema: dict, max_length: int = DEFAULT_MAX_LENGTH) -> dict:
-    """A copy in which every free-text string has a `maxLength` (so a constrained reply always closes)."""
+def _map_schema(schema: dict, fix) -> dict:
+    """A deep copy of `schema` with `fix(node)` applied to every object (dict) in it, outermost first."""
     def visit(s):
         if isinstance(s, dict):
-            types = s.get("type") if isinstance(s.get("type"), list) else [s.get("type")]
-            if "string" in types and not any(k in s for k in ("enum", "const", "pattern", "format", "maxLength")):
-                s["maxLength"] = max_length
+            fix(s)
             for v in s.values():
                 visit(v)
         elif isinstance(s, list):
@@ -61,6 +59,16 @@ def bounded(schema: dict, max_length: int = DEFAULT_MAX_LENGTH) -> dict:
     schema = copy.deepcopy(schema)
     visit(schema)
     return schema
+
+
+def bounded(schema: dict, max_length: int = DEFAULT_MAX_LENGTH) -> dict:
+    """A copy in which every free-text string has a `maxLength` (so a constrained reply always closes)."""
+    def fix(s):
+        types = s.get("type") if isinstance(s.get("type"), list) else [s.get("type")]
+        if "string" in types and not any(k in s for k in ("enum", "const", "pattern", "format", "maxLength")):
+            s["maxLength"] = max_length
+
+    return _map_schema(schema, fix)
 
 
 @dataclass
@@ -207,20 +215,12 @@ LOOSE_DROP = ("minLength", "pattern", "format", "minimum", "maximum", "exclusive
 
 
 def _loosen(schema: dict) -> dict:
-    def visit(s):
-        if isinstance(s, dict):
-            for k in LOOSE_DROP:
-                if not isinstance(s.get(k), dict):
-                    s.pop(k, None)
-            for v in s.values():
-                visit(v)
-        elif isinstance(s, list):
-            for v in s:
-                visit(v)
+    def fix(s):
+        for k in LOOSE_DROP:
+            if not isinstance(s.get(k), dict):  # a property named like a keyword stays
+                s.pop(k, None)
 
-    schema = copy.deepcopy(schema)
-    visit(schema)
-    return schema
+    return _map_schema(schema, fix)
 
 
 def _is_free_text(prop: dict, root: dict) -> bool:
