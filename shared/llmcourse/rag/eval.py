@@ -5,15 +5,7 @@ The question set is JSON lines with `id`, `question`, `reference_answer`, `keywo
 when any of its chunks is among the top k chunks. Questions without sources ("unanswerable")
 are left out of the retrieval metrics.
 
->>> ranked = ["faq/a.md", "products/x.md", "faq/a.md", "company/y.md"]   # sources of the top chunks
->>> recall_at_k(ranked, {"products/x.md", "company/y.md"}, 2), reciprocal_rank(ranked, {"products/x.md"})
-(0.5, 0.5)
->>> round(ndcg_at_k(ranked, {"products/x.md"}, 3), 3)
-0.631
->>> keyword_coverage("It launched on 14 June 2016 at $28,500.", ["14 June 2016", "$28,500", "Pigeon"])
-0.667
-
-The metrics and the judge live in `llmcourse.evaluation` (week 4 uses them for every kind of
+The metrics (with worked examples) and the judge live in `llmcourse.evaluation` (week 4 uses them for every kind of
 evaluation); this module applies them to a knowledge base.
 """
 
