@@ -91,7 +91,7 @@ def test_no_import_cycles():
     assert len(graph) > 30 and not cycles, cycles
 
 
-LOWER = ("llmcourse.types", "llmcourse.errors", "llmcourse.settings", "llmcourse.registry", "llmcourse.retry",
+LOWER = ("llmcourse.types", "llmcourse.errors", "llmcourse.settings", "llmcourse.quiet", "llmcourse.registry", "llmcourse.retry",
          "llmcourse.cost", "llmcourse.tokens", "llmcourse.structured", "llmcourse.tooldef", "llmcourse.providers")
 HIGHER = ("llmcourse.chat", "llmcourse.embeddings", "llmcourse.tools", "llmcourse.agents", "llmcourse.rag", "llmcourse.ui",
           "llmcourse.gateway", "llmcourse.clients", "llmcourse.doctor", "llmcourse.lessons", "llmcourse.evaluation",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import LLMCourseError
+from ..quiet import quiet_loading
 from .chat_format import collate, encode_example
 from .data import to_messages
 
@@ -23,20 +24,6 @@ def base_model_dir() -> Path:
     from .. import get_engine  # the public name: the engine module moves during the reshape
 
     return Path(get_engine().model_dir)
-
-
-class quiet_loading:
-    """Hide transformers' per-tensor "Loading weights" bar (the course's engine does the same)."""
-
-    def __enter__(self):
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
-
-    def __exit__(self, *exc):
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.enable_progress_bar()
 
 
 def load_base(dtype: str = "float32", *, model_dir=None):

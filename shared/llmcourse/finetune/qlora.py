@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .lora import DEFAULT_TARGETS, add_lora, base_model_dir, quiet_loading
+from ..quiet import quiet_loading
+from .lora import DEFAULT_TARGETS, add_lora, base_model_dir
 
 
 def load_4bit(*, model_dir=None, device: str | None = None, compute_dtype: str = "bfloat16"):
@@ -27,7 +28,8 @@ def load_4bit(*, model_dir=None, device: str | None = None, compute_dtype: str =
     model_dir = Path(model_dir or base_model_dir())
     with quiet_loading():
         model = AutoModelForCausalLM.from_pretrained(model_dir, quantization_config=cfg, device_map=device)
-    return model, AutoTokenizer.from_pretrained(model_dir)
+        tok = AutoTokenizer.from_pretrained(model_dir)
+    return model, tok
 
 
 def add_qlora(model, *, r: int = 8, alpha: int = 16, dropout: float = 0.05, target_modules=DEFAULT_TARGETS):

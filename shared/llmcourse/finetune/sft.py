@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..quiet import quiet_loading
 from .data import to_messages
 from .lora import DEFAULT_TARGETS, base_model_dir
 
@@ -32,8 +33,9 @@ def sft_train(rows: list[dict], out_dir, *, steps: int = 60, batch_size: int = 8
 
     cuda = torch.cuda.is_available()
     model_dir = Path(model_dir or base_model_dir())
-    tok = AutoTokenizer.from_pretrained(model_dir)
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    with quiet_loading():
+        tok = AutoTokenizer.from_pretrained(model_dir)
+        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
     cfg = SFTConfig(output_dir=str(out_dir), max_steps=steps, per_device_train_batch_size=batch_size,
                     learning_rate=lr, lr_scheduler_type="cosine", warmup_steps=min(5, steps),
                     logging_steps=max(1, steps // 10), save_strategy="no", report_to="none", seed=seed,

@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 import time
 
+from ..quiet import quiet_loading
+
 PRECISIONS = ("fp32", "bf16", "int8", "nf4")
 
 
@@ -21,7 +23,6 @@ def load_local(precision: str = "bf16", model_dir=None):
     """(model, tokenizer) of the local model at `precision`: one of fp32, bf16, int8, nf4."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    from transformers.utils import logging as hf_logging
 
     from ..engine import prepare
 
@@ -38,12 +39,9 @@ def load_local(precision: str = "bf16", model_dir=None):
             BitsAndBytesConfig(load_in_8bit=True) if precision == "int8" else
             BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
                                bnb_4bit_compute_dtype=torch.bfloat16))
-    hf_logging.disable_progress_bar()
-    try:
+    with quiet_loading():
         tok = AutoTokenizer.from_pretrained(model_dir)
         model = AutoModelForCausalLM.from_pretrained(model_dir, **kw)
-    finally:
-        hf_logging.enable_progress_bar()
     return model.eval(), tok
 
 

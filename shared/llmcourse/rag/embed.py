@@ -23,6 +23,8 @@ from typing import Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
+from ..quiet import quiet_loading
+
 LOCAL_NAME = "all-MiniLM-L6-v2"
 OPENAI_DEFAULT = "text-embedding-3-small"
 
@@ -52,7 +54,8 @@ def local_model_path() -> str:
 def _sentence_transformer(path: str):
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(path, device="cpu")
+    with quiet_loading():
+        return SentenceTransformer(path, device="cpu")
 
 
 class LocalEmbedder:

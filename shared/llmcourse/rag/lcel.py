@@ -17,6 +17,9 @@ the model step calls `llmcourse.chat`, so any course model works, local by defau
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from ..quiet import quiet_loading
 from .answer import SYSTEM
 from .embed import LocalEmbedder
 
@@ -26,10 +29,7 @@ def langchain_embeddings(kb):
     from langchain_core.embeddings import Embeddings
 
     if isinstance(kb.embedder, LocalEmbedder):
-        from langchain_huggingface import HuggingFaceEmbeddings
-
-        return HuggingFaceEmbeddings(model_name=kb.embedder.path, model_kwargs={"device": "cpu"},
-                                     encode_kwargs={"normalize_embeddings": True})
+        return _hf_embeddings(kb.embedder.path)
 
     class _Adapter(Embeddings):  # any other Embedder (OpenAI, your own) wrapped as-is
         def embed_documents(self, texts):
@@ -39,6 +39,17 @@ def langchain_embeddings(kb):
             return kb.embedder.embed_query(text).tolist()
 
     return _Adapter()
+
+
+@lru_cache(maxsize=None)
+def _hf_embeddings(path: str):
+    """LangChain's HuggingFaceEmbeddings over the folder at `path`, loaded once per process (it keeps
+    its own copy of the model beside KnowledgeBase's)."""
+    from langchain_huggingface import HuggingFaceEmbeddings
+
+    with quiet_loading():
+        return HuggingFaceEmbeddings(model_name=path, model_kwargs={"device": "cpu"},
+                                     encode_kwargs={"normalize_embeddings": True})
 
 
 def langchain_vectorstore(kb, embeddings=None):
