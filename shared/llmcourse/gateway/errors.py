@@ -123,7 +123,7 @@ def install(app) -> None:
         api = api_of(request)
         if exc.status_code == 404:
             message = f"Unknown path {request.url.path}: the local gateway serves /v1/chat/completions, " \
-                      f"/v1/models, /v1/messages and /v1beta/models/{{model}}:generateContent."
+                      f"/v1/responses, /v1/models, /v1/messages and /v1beta/models/{{model}}:generateContent."
         elif exc.status_code == 405:
             message = f"Method {request.method} is not allowed on {request.url.path}."
         else:

@@ -33,7 +33,8 @@ from urllib.parse import parse_qs
 from .errors import error_body
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
-GENERATION_SUFFIXES = ("/chat/completions", "/v1/messages", ":generateContent", ":streamGenerateContent")
+GENERATION_SUFFIXES = ("/chat/completions", "/v1/responses", "/v1/messages", ":generateContent",
+                       ":streamGenerateContent")
 
 
 @dataclass
