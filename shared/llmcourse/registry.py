@@ -44,6 +44,7 @@ class ModelInfo:
     description: str = ""
     kind: str = "chat"
     note: str = ""
+    api: str = "chat"        # OpenAI models: "chat" (Chat Completions) or "responses" (the Responses API)
 
     def cost(self, input_tokens: int, output_tokens: int) -> float:
         """USD for a call with these token counts."""
@@ -63,6 +64,8 @@ def _data() -> dict:
             raise ValueError(f"models.toml: model {name!r} has unknown field(s) {sorted(extra)}")
         if row.get("provider") not in PROVIDERS:
             raise ValueError(f"models.toml: model {name!r} has unknown provider {row.get('provider')!r}")
+        if row.get("api", "chat") not in ("chat", "responses"):
+            raise ValueError(f"models.toml: model {name!r} has api={row['api']!r}; use 'chat' or 'responses'")
     return data
 
 

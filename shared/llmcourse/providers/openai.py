@@ -1,4 +1,8 @@
-"""OpenAI, through the official `openai` SDK; also every OpenAI-compatible endpoint (see compat.py)."""
+"""OpenAI, through the official `openai` SDK; also every OpenAI-compatible endpoint (see compat.py).
+
+Chat Completions by default; the Responses API with `chat(..., api="responses")` or a model's
+`api = "responses"` in models.toml (openai_responses.py).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from typing import Iterator
 from .. import settings
 from ..types import Request, Response, ToolCall, Usage
 from .base import REQUEST_TIMEOUT, Provider
+from .openai_responses import api_of
+from .openai_responses import execute as responses_execute
 
 
 class OpenAIProvider(Provider):
@@ -42,11 +48,14 @@ class OpenAIProvider(Provider):
             params["temperature"] = req.temperature
         if req.max_tokens is not None:
             params[self.max_tokens_param] = req.max_tokens
-        params.update(req.options)
+        params.update({k: v for k, v in req.options.items() if k != "api"})
         return params
 
     def execute(self, req: Request, response: Response) -> Iterator[str]:
         client = self.client()  # held while the request runs
+        if api_of(req) == "responses":   # chat(..., api="responses") or the model's registry field
+            yield from responses_execute(client, req, response)
+            return
         if not req.stream:
             r = client.chat.completions.create(**self._params(req))
             choice = r.choices[0]
