@@ -1,23 +1,26 @@
-"""Per notebook: how long it runs here, which model calls it makes, and what those calls would cost
-with API keys, priced from the registry (models.toml). Writes the table into docs/instructors.md.
+"""Per notebook: how long it runs, which model calls it makes, and what those calls would cost with API
+keys, priced from the registry (models.toml). Writes the table into docs/instructors.md.
 
-    python scripts/notebook_report.py run [NOTEBOOK ...] --save test-artifacts/notebooks.json
-    python scripts/notebook_report.py table test-artifacts/notebooks.json [--times junit.xml] [--write docs/instructors.md]
+From the suite's own run (nothing runs twice):
 
-`run` executes each notebook as the suite does (nbclient, the kernel in the notebook's folder, no keys,
-offline), with one extra cell before and one after it. The cell before only records, for every call
-that reaches `chat()` (directly, or through the keyless gateway that `openai_client()` and friends
-start), which model was asked for; the cell after reads the session's ledger (tokens per call). Nothing
-the notebook computes changes.
+    python scripts/notebook_report.py spy test-artifacts/report      # prints two variables to export
+    export IPYTHONDIR=... NOTEBOOK_REPORT_DIR=...; make test          # with --junitxml=test-artifacts/junit.xml
+    python scripts/notebook_report.py table test-artifacts/report --times test-artifacts/junit.xml --write docs/instructors.md
+
+Or standalone: `python scripts/notebook_report.py run test-artifacts/report [NOTEBOOK ...]` executes the
+notebooks (nbclient, the kernel in the notebook's folder, no keys, offline) and times them itself.
+
+The spy is an IPython startup file: in every kernel it wraps three functions of `llmcourse.chat` without
+changing what they return, to record, for each call that reaches `chat()` (directly, or through the keyless
+gateway that `openai_client()` and friends start), which model was asked for and the tokens the ledger
+recorded. It writes one JSON file per kernel; `table` finds each kernel's notebook by its first cell.
 
 `table` prices each call at the model it would reach WITH keys: no model given -> the "fast" alias
 (what chat() picks when a key is set); an alias or name -> what the registry resolves it to with every
-provider's key present; "local" stays free; a call that came through the gateway -> the "fast" model
-(`model_for()` picks it when the SDK's key is set). The token counts are the local model's (its
-tokenizer and its reply lengths): an estimate of the order of magnitude, not a quote. Branches that
-only run with a key (cloud speech, OpenAI embeddings, frontier fine-tuning) do not run here and are not
-counted: the notebook says what they cost. Times come from this run, or from the suite's JUnit XML
-(`pytest --junitxml`) with --times.
+provider's key present; "local" stays free; a call through the gateway -> the "fast" model (`model_for()`
+picks it once the SDK's key is set). The token counts are the local model's (its tokenizer and its
+reply lengths): an order of magnitude, not a quote. Branches that only run with a key (cloud speech,
+OpenAI embeddings, frontier fine-tuning) do not run offline and are not counted.
 """
 
 from __future__ import annotations
@@ -37,38 +40,73 @@ BEGIN, END = "<!-- notebook-table:begin -->", "<!-- notebook-table:end -->"
 NO_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GOOGLE_API_KEY", "GEMINI_API_KEY", "DEEPSEEK_API_KEY",
            "GROQ_API_KEY", "PERPLEXITY_API_KEY", "OPENROUTER_API_KEY", "COHERE_API_KEY")
 
-# Runs in the notebook's kernel before its first cell: records what each chat() call asked for.
+# The IPython startup file: prints nothing, changes no result, writes $NOTEBOOK_REPORT_DIR/<pid>.json.
 SPY = r'''
-import sys as _s, threading as _t, llmcourse as _l
-_m = _s.modules["llmcourse.chat"]
-_state, _asked = _t.local(), []
-_orig_default, _orig_get, _orig_record = _m.default_model, _m.get_model, _m.ledger.record
-def _called_from(prefix, depth):
-    f = _s._getframe(depth)
-    while f is not None:
-        if (f.f_globals.get("__name__") or "").startswith(prefix):
-            return True
-        f = f.f_back
-    return False
-def _default():
-    caller = _s._getframe(1)
-    if caller.f_code.co_name == "chat" and caller.f_globals.get("__name__") == "llmcourse.chat":
-        _state.defaulted = True
-    return _orig_default()
-def _get(name, *a, **k):
-    if _s._getframe(1).f_code.co_name != "chat":  # default_model() naming the local model, say
-        return _orig_get(name, *a, **k)
-    via = _called_from("llmcourse.gateway", 2)
-    _state.asked = "(gateway)" if via else ("(default)" if getattr(_state, "defaulted", False) else name)
-    _state.defaulted = False
-    return _orig_get(name, *a, **k)
-def _record(**kw):
-    _asked.append({"asked": getattr(_state, "asked", "?"), "model": kw.get("model"),
-                   "input_tokens": kw.get("input_tokens", 0), "output_tokens": kw.get("output_tokens", 0)})
-    return _orig_record(**kw)
-_m.default_model, _m.get_model, _m.ledger.record = _default, _get, _record
+def _notebook_report_spy():
+    import json, os, sys, threading
+    out_dir = os.environ.get("NOTEBOOK_REPORT_DIR")
+    if not out_dir:
+        return
+    try:
+        import llmcourse  # noqa: F401  (light: torch and the SDKs load only when used)
+    except Exception:
+        return
+    m = sys.modules["llmcourse.chat"]
+    state, record = threading.local(), {"cwd": os.getcwd(), "first_cell": None, "calls": []}
+    orig_default, orig_get, orig_record = m.default_model, m.get_model, m.ledger.record
+
+    def called_from(prefix, frame):
+        while frame is not None:
+            if (frame.f_globals.get("__name__") or "").startswith(prefix):
+                return True
+            frame = frame.f_back
+        return False
+
+    def default_model():
+        caller = sys._getframe(1)
+        if caller.f_code.co_name == "chat" and caller.f_globals.get("__name__") == "llmcourse.chat":
+            state.defaulted = True
+        return orig_default()
+
+    def get_model(name, *a, **k):
+        caller = sys._getframe(1)
+        if caller.f_code.co_name == "chat" and caller.f_globals.get("__name__") == "llmcourse.chat":
+            via = called_from("llmcourse.gateway", caller.f_back)
+            state.asked = "(gateway)" if via else ("(default)" if getattr(state, "defaulted", False) else name)
+            state.defaulted = False
+        return orig_get(name, *a, **k)
+
+    def ledger_record(**kw):
+        record["calls"].append({"asked": getattr(state, "asked", "?"), "model": kw.get("model"),
+                                "input_tokens": kw.get("input_tokens", 0),
+                                "output_tokens": kw.get("output_tokens", 0)})
+        return orig_record(**kw)
+
+    m.default_model, m.get_model, m.ledger.record = default_model, get_model, ledger_record
+    path = os.path.join(out_dir, f"{os.getpid()}.json")
+
+    def after_cell(result):
+        if record["first_cell"] is None and (result.info.raw_cell or "").strip():
+            record["first_cell"] = result.info.raw_cell
+        with open(path, "w") as f:
+            json.dump(record, f)
+
+    get_ipython().events.register("post_run_cell", after_cell)  # noqa: F821
+
+
+_notebook_report_spy()
+del _notebook_report_spy
 '''
-REPORT = 'import json as _j; print("NOTEBOOK-REPORT" + _j.dumps(_asked))'
+
+
+def spy(folder: Path) -> dict[str, str]:
+    """Write the startup file under `folder`; the environment variables that turn it on."""
+    startup = folder / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True, exist_ok=True)
+    (startup / "00-notebook-report.py").write_text(SPY)
+    (folder / "calls").mkdir(exist_ok=True)
+    return {"IPYTHONDIR": str((folder / "ipython").resolve()),
+            "NOTEBOOK_REPORT_DIR": str((folder / "calls").resolve())}
 
 
 def notebooks() -> list[str]:
@@ -76,52 +114,62 @@ def notebooks() -> list[str]:
     return out.stdout.split()
 
 
-def run_one(path: str, timeout: int = 600) -> dict:
-    """Execute one notebook with the spy cells; {"seconds", "ok", "error", "calls"}."""
+def run(folder: Path, paths: list[str], timeout: int = 600) -> int:
+    """Execute each notebook with the spy on; seconds per notebook into `folder`/times.json."""
     import nbformat
     from nbclient import NotebookClient
 
-    nb = nbformat.read(ROOT / path, as_version=4)
-    nb.cells.insert(0, nbformat.v4.new_code_cell(SPY))
-    nb.cells.append(nbformat.v4.new_code_cell(REPORT))
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str((ROOT / path).parent)}})
-    start, error = time.perf_counter(), None
-    try:
-        client.execute()
-    except Exception as exc:  # noqa: BLE001  (a failing notebook is reported, the others still run)
-        error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"[:300]
-    seconds = time.perf_counter() - start
-    calls = []
-    for out in nb.cells[-1].get("outputs", []):
-        text = out.get("text", "")
-        if "NOTEBOOK-REPORT" in text:
-            calls = json.loads(text.split("NOTEBOOK-REPORT", 1)[1])
-    return {"seconds": round(seconds, 1), "ok": error is None, "error": error, "calls": calls}
-
-
-def run(paths: list[str], save: Path) -> int:
     for name in NO_KEYS:
         os.environ.pop(name, None)
-    os.environ.update(LLMCOURSE_IGNORE_DOTENV="1", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
-                      GRADIO_ANALYTICS_ENABLED="False", TOKENIZERS_PARALLELISM="false",
-                      ANONYMIZED_TELEMETRY="False")
-    results = json.loads(save.read_text()) if save.exists() else {}
+    os.environ.update(spy(folder), LLMCOURSE_IGNORE_DOTENV="1", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
+                      GRADIO_ANALYTICS_ENABLED="False", TOKENIZERS_PARALLELISM="false", ANONYMIZED_TELEMETRY="False")
+    times_file = folder / "times.json"
+    times = json.loads(times_file.read_text()) if times_file.exists() else {}
+    failed = 0
     for path in paths:
-        print(f"{path} ...", end=" ", flush=True)
-        results[path] = run_one(path)
-        r = results[path]
-        print(f"{r['seconds']:.0f} s, {len(r['calls'])} calls{'' if r['ok'] else ', FAILED: ' + r['error']}",
-              flush=True)
-        save.parent.mkdir(parents=True, exist_ok=True)
-        save.write_text(json.dumps(results, indent=1))  # after each notebook: an interrupted run keeps its rows
-    results["_meta"] = {"cores": os.cpu_count(), "omp_threads": os.environ.get("OMP_NUM_THREADS", "default"),
-                        "date": time.strftime("%Y-%m-%d")}
-    save.write_text(json.dumps(results, indent=1))
-    return 0 if all(r["ok"] for k, r in results.items() if k != "_meta") else 1
+        nb = nbformat.read(ROOT / path, as_version=4)
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                                resources={"metadata": {"path": str((ROOT / path).parent)}})
+        start, error = time.perf_counter(), ""
+        try:
+            client.execute()
+        except Exception as exc:  # noqa: BLE001  (reported; the other notebooks still run)
+            error, failed = type(exc).__name__, failed + 1
+        times[path] = round(time.perf_counter() - start, 1)
+        print(f"{path}: {times[path]:.0f} s{' FAILED: ' + error if error else ''}", flush=True)
+        times_file.write_text(json.dumps(times, indent=1))
+    return 1 if failed else 0
 
 
 # ------------------------------------------------------------------------------------------ table
+def first_code_cell(path: Path) -> str:
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    return next((c.source for c in nb.cells if c.cell_type == "code" and c.source.strip()), "")
+
+
+def calls_by_notebook(folder: Path) -> dict[str, list[dict]]:
+    """Each spied kernel's calls, keyed by its notebook's path (found by cwd and first cell)."""
+    firsts: dict[tuple[str, str], str] = {}
+    out: dict[str, list[dict]] = {}
+    for dump in sorted((folder / "calls").glob("*.json")):
+        record = json.loads(dump.read_text())
+        cwd = Path(record["cwd"]).resolve()
+        if ROOT not in (cwd, *cwd.parents) or not record["first_cell"]:
+            continue  # a notebook run from a copy (tests that clone the course) or an empty kernel
+        for nb in sorted(cwd.glob("*.ipynb")):
+            key = (str(nb), "")
+            if key not in firsts:
+                firsts[key] = first_code_cell(nb)
+            if firsts[key].strip() == record["first_cell"].strip():
+                rel = str(nb.relative_to(ROOT))
+                if len(record["calls"]) >= len(out.get(rel, [])):  # a notebook run twice: the fuller run
+                    out[rel] = record["calls"]
+                break
+    return out
+
+
 def with_keys(asked: str):
     """The registry model a call would reach with every provider's key set (None: it stays free)."""
     from llmcourse.cost import FREE_PROVIDERS
@@ -145,13 +193,13 @@ def cost_with_keys(calls: list[dict]) -> tuple[float, dict[str, int]]:
 
 
 def junit_seconds(path: Path) -> dict[str, float]:
-    """Seconds per notebook from a pytest JUnit XML file (nbmake names a notebook's test by its path)."""
+    """Seconds per notebook from a pytest JUnit XML file: nbmake's test of `week5_rag/01_x.ipynb` has the
+    classname `week5_rag.01_x.ipynb` (the course's folders and notebooks have no dots in their names)."""
     out: dict[str, float] = {}
     for case in ET.parse(path).getroot().iter("testcase"):
-        name = f"{case.get('classname', '')}/{case.get('name', '')}"
-        m = re.search(r"([\w./-]+\.ipynb)", case.get("file") or case.get("name") or name)
-        if m:
-            key = m.group(1).removeprefix("./")
+        cls = case.get("classname") or ""
+        if cls.endswith(".ipynb"):
+            key = cls.removesuffix(".ipynb").replace(".", "/") + ".ipynb"
             out[key] = out.get(key, 0.0) + float(case.get("time", 0))
     return out
 
@@ -164,62 +212,64 @@ def durations_seconds(text: str) -> dict[str, float]:
     return out
 
 
-def table(results: dict, times: dict[str, float] | None = None) -> str:
-    meta = results.get("_meta", {})
-    rows = ["| notebook | minutes here | model calls | would reach with keys | est. USD per run with keys |",
-            "|---|---:|---:|---|---:|"]
-    total_s = total_usd = 0.0
-    for path, r in sorted((k, v) for k, v in results.items() if k != "_meta"):
-        secs = (times or {}).get(path, r["seconds"])
-        usd, models = cost_with_keys(r["calls"])
-        total_s, total_usd = total_s + secs, total_usd + usd
-        reach = ", ".join(f"{n} ×{c}" for n, c in sorted(models.items())) or "none (local model only)"
-        status = "" if r["ok"] else " (failed in this run)"
-        rows.append(f"| `{path}`{status} | {secs / 60:.1f} | {len(r['calls'])} | {reach} | "
-                    f"{'$%.4f' % usd if usd else '$0'} |")
-    rows.append(f"| **all {len(rows) - 2}** | **{total_s / 60:.0f}** | | | **${total_usd:.3f}** |")
-    src = "the suite's JUnit XML" if times else "`scripts/notebook_report.py run`"
-    rows.append("")
-    rows.append(f"Generated by `scripts/notebook_report.py table` from {src} ({meta.get('cores', '?')} CPU cores, "
-                f"{meta.get('date', '?')}); prices from `models.toml` (checked {_checked()}).")
-    return "\n".join(rows)
-
-
-def _checked() -> str:
+def table(calls: dict[str, list[dict]], times: dict[str, float], *, source: str) -> str:
     from llmcourse.registry import checked_on
 
-    return checked_on()
+    rows = ["| notebook | minutes | model calls | with keys, they reach | est. USD per run with keys |",
+            "|---|---:|---:|---|---:|"]
+    total_s = total_usd = 0.0
+    for path in sorted(set(calls) | set(times)):
+        secs, got = times.get(path), calls.get(path)
+        usd, models = cost_with_keys(got or [])
+        total_s, total_usd = total_s + (secs or 0), total_usd + usd
+        reach = ", ".join(f"{n} ×{c}" for n, c in sorted(models.items())) or "none: local model only"
+        rows.append(f"| `{path}` | {'%.1f' % (secs / 60) if secs is not None else '?'} | "
+                    f"{len(got) if got is not None else '?'} | {reach if got is not None else '?'} | "
+                    f"{('$%.4f' % usd if usd else '$0') if got is not None else '?'} |")
+    rows.append(f"| **{len(rows) - 2} notebooks** | **{total_s / 60:.0f}** | | | **${total_usd:.4f}** |")
+    rows += ["", f"Generated by `scripts/notebook_report.py table` from {source}, {os.cpu_count()} CPU cores, "
+                 f"{time.strftime('%Y-%m-%d')}; prices from `models.toml` (checked {checked_on()}). "
+                 f"`?`: not measured in that run."]
+    return "\n".join(rows)
 
 
 def write_between_markers(doc: Path, block: str) -> None:
     """Replace the text between BEGIN and END in `doc` by `block` (ValueError when a marker is missing)."""
     text = doc.read_text()
-    if BEGIN not in text or END not in text:
-        raise ValueError(f"{doc} has no {BEGIN} ... {END} markers: add them where the table goes.")
+    if text.count(BEGIN) != 1 or text.count(END) != 1:
+        raise ValueError(f"{doc} needs one {BEGIN} and one {END} line where the table goes.")
     head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    doc.write_text(f"{head}{BEGIN}\n{block}\n{END}{tail}")
+    doc.write_text(f"{head}{BEGIN}\n{block}\n{END}{rest.split(END, 1)[1]}")
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("run", help="execute notebooks, recording time and model calls")
+    s = sub.add_parser("spy", help="write the IPython startup file; print the variables to export")
+    s.add_argument("folder", type=Path)
+    r = sub.add_parser("run", help="execute notebooks with the spy on, timing each")
+    r.add_argument("folder", type=Path)
     r.add_argument("notebooks", nargs="*")
-    r.add_argument("--save", type=Path, default=ROOT / "test-artifacts" / "notebooks.json")
     t = sub.add_parser("table", help="print (or write into a doc) the per-notebook table")
-    t.add_argument("results", type=Path, nargs="?", default=ROOT / "test-artifacts" / "notebooks.json")
-    t.add_argument("--times", type=Path, help="take seconds from a JUnit XML or a pytest --durations log")
+    t.add_argument("folder", type=Path)
+    t.add_argument("--times", type=Path, help="seconds from a JUnit XML or a pytest --durations log "
+                                              "(default: the folder's times.json from `run`)")
     t.add_argument("--write", type=Path, help="replace the table between the markers in this file")
     args = ap.parse_args(argv)
+    if args.command == "spy":
+        print(" ".join(f"{k}={v}" for k, v in spy(args.folder).items()))
+        return 0
     if args.command == "run":
-        return run(args.notebooks or notebooks(), args.save)
-    results = json.loads(args.results.read_text())
-    times = None
+        return run(args.folder, args.notebooks or notebooks())
     if args.times:
         raw = args.times.read_text()
         times = junit_seconds(args.times) if raw.lstrip().startswith("<") else durations_seconds(raw)
-    block = table(results, times)
+        source = f"the suite's timings ({args.times.name})"
+    else:
+        times_file = args.folder / "times.json"
+        times = json.loads(times_file.read_text()) if times_file.exists() else {}
+        source = "`scripts/notebook_report.py run`"
+    block = table(calls_by_notebook(args.folder), times, source=source)
     if args.write:
         write_between_markers(args.write, block)
         print(f"table written into {args.write}")

@@ -114,3 +114,73 @@ def test_the_generated_table_has_its_markers():
     spec.loader.exec_module(report)
     text = _text(ROOT / "docs" / "instructors.md")
     assert text.count(report.BEGIN) == 1 and text.count(report.END) == 1
+
+
+# -- the generated per-notebook table (scripts/notebook_report.py) ------------------------------------
+def _report():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("notebook_report", ROOT / "scripts" / "notebook_report.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_calls_are_priced_at_the_model_they_would_reach_with_keys():
+    from llmcourse.registry import get_model
+
+    report = _report()
+    calls = [{"asked": "(default)", "input_tokens": 1000, "output_tokens": 500},
+             {"asked": "(gateway)", "input_tokens": 1000, "output_tokens": 500},
+             {"asked": "smart", "input_tokens": 2000, "output_tokens": 0},
+             {"asked": "local", "input_tokens": 10**6, "output_tokens": 10**6}]
+    fast, smart = (get_model(a, available=lambda p: True) for a in ("fast", "smart"))
+    usd, models = report.cost_with_keys(calls)
+    assert usd == pytest.approx(2 * fast.cost(1000, 500) + smart.cost(2000, 0)) and usd > 0
+    assert models == {fast.name: 2, smart.name: 1}  # the local call costs nothing and reaches nothing
+
+
+def test_times_come_from_the_suites_junit_xml_or_durations(tmp_path):
+    report = _report()
+    xml = tmp_path / "junit.xml"
+    xml.write_text('<testsuites><testsuite><testcase classname="week5_rag.01_rag_by_hand.ipynb" '
+                   'name="01_rag_by_hand.ipynb" time="41.5"/><testcase classname="tests.test_rag" '
+                   'name="test_x" time="3"/></testsuite></testsuites>')
+    assert report.junit_seconds(xml) == {"week5_rag/01_rag_by_hand.ipynb": 41.5}
+    log = "12.50s call     notebooks/00_start_here.ipynb::00_start_here.ipynb\n0.20s setup    tests/test_a.py::t\n"
+    assert report.durations_seconds(log) == {"notebooks/00_start_here.ipynb": 12.5}
+
+
+def test_the_table_replaces_only_the_text_between_its_markers(tmp_path):
+    report = _report()
+    doc = tmp_path / "doc.md"
+    doc.write_text(f"before\n{report.BEGIN}\nold table\n{report.END}\nafter\n")
+    report.write_between_markers(doc, "new table")
+    assert doc.read_text() == f"before\n{report.BEGIN}\nnew table\n{report.END}\nafter\n"
+    doc.write_text("no markers")
+    with pytest.raises(ValueError, match="needs one"):
+        report.write_between_markers(doc, "x")
+
+
+def test_the_spy_records_what_each_call_asked_for_and_changes_no_reply(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    report = _report()
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    env.update(report.spy(tmp_path), LLMCOURSE_IGNORE_DOTENV="1", HF_HUB_OFFLINE="1")
+    code = ("from llmcourse import chat\n"
+            "a = chat('Name a colour.', max_tokens=4, temperature=0).text\n"
+            "b = chat('Name a colour.', model='local', max_tokens=4, temperature=0).text\n"
+            "assert a == b, (a, b)\n")
+    ipython = Path(sys.executable).with_name("ipython")
+    done = subprocess.run([str(ipython), "--no-banner", "-c", code], env=env, capture_output=True, text=True,
+                          timeout=600, cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    dumps = list((tmp_path / "calls").glob("*.json"))
+    assert len(dumps) == 1
+    record = json.loads(dumps[0].read_text())
+    assert [c["asked"] for c in record["calls"]] == ["(default)", "local"]
+    assert all(c["output_tokens"] > 0 for c in record["calls"])
