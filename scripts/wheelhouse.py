@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -169,6 +170,13 @@ def folder_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
+def _child_cpu() -> float:
+    """CPU seconds (user + system) of the finished child processes: the install's own work, whatever
+    else the machine is doing."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def check(wheelhouse: Path, *, workdir: Path | None = None, notebook: str = "notebooks/00_start_here.ipynb",
           makefile: Path | None = None, python: str = "python3") -> int:
     """Fresh copy of the course, network off, `make setup WHEELHOUSE=...`, then one notebook."""
@@ -187,10 +195,10 @@ def check(wheelhouse: Path, *, workdir: Path | None = None, notebook: str = "not
     print(f"course copied to {course} ({copied} files); network "
           f"{'off (new network namespace)' if offline else 'NOT isolated (unshare unavailable): pip config ignored'}")
 
-    start = time.perf_counter()
+    start, cpu0 = time.perf_counter(), _child_cpu()
     setup = subprocess.run([*offline, "make", "-C", str(course), "setup", f"WHEELHOUSE={wheelhouse}",
                             f"PYTHON={python}"], env=env)
-    setup_s = time.perf_counter() - start
+    setup_s, setup_cpu = time.perf_counter() - start, _child_cpu() - cpu0
     if setup.returncode != 0:
         print(f"wheelhouse check: `make setup WHEELHOUSE={wheelhouse}` failed after {setup_s:.0f} s "
               f"(a wheel missing from the wheelhouse is named above).", file=sys.stderr)
@@ -207,7 +215,7 @@ def check(wheelhouse: Path, *, workdir: Path | None = None, notebook: str = "not
     venv = folder_bytes(course / ".venv")
     n, size = folder_size(wheelhouse)
     print(f"\nwheelhouse: {n} wheels, {human(size)}; offline `make setup` into a fresh venv: {setup_s:.0f} s "
-          f"(venv {human(venv)}); {notebook}: {'passed' if run.returncode == 0 else 'FAILED'} in {nb_s:.0f} s")
+          f"({setup_cpu:.0f} s of CPU; venv {human(venv)}); {notebook}: {'passed' if run.returncode == 0 else 'FAILED'} in {nb_s:.0f} s")
     return run.returncode
 
 

@@ -184,3 +184,23 @@ def test_the_spy_records_what_each_call_asked_for_and_changes_no_reply(tmp_path)
     record = json.loads(dumps[0].read_text())
     assert [c["asked"] for c in record["calls"]] == ["(default)", "local"]
     assert all(c["output_tokens"] > 0 for c in record["calls"])
+
+
+def test_readme_blocks_are_replaced_by_the_saved_benchmark_output(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("readme_table", ROOT / "benchmarks" / "readme_table.py")
+    table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(table)
+    readme, outputs = tmp_path / "README.md", tmp_path / "bench"
+    outputs.mkdir()
+    readme.write_text("# Figures\n<!-- bench:gateway -->\ntyped 9.99 req/s\n<!-- /bench:gateway -->\n"
+                      "<!-- bench:rag -->\nkept\n<!-- /bench:rag -->\nend\n")
+    (outputs / "gateway.txt").write_text("Loading: 50%|#####| 1/2 [00:01<00:01, 1.0it/s]\nRESULT{\"x\": 1}\n"
+                                         "path   req/s\nsdk     1.23\n")
+    (outputs / "speech.txt").write_text("WER 6.5%\n")
+    new, missing, unplaced = table.update(readme, outputs)
+    assert "typed 9.99" not in new and "path   req/s\nsdk     1.23\n```" in new
+    assert "it/s" not in new and "RESULT" not in new
+    assert "<!-- bench:rag -->\nkept\n<!-- /bench:rag -->" in new and new.endswith("end\n")
+    assert missing == ["rag"] and unplaced == ["speech"]
