@@ -145,8 +145,10 @@ def test_times_come_from_the_suites_junit_xml_or_durations(tmp_path):
     xml = tmp_path / "junit.xml"
     xml.write_text('<testsuites><testsuite><testcase classname="week5_rag.01_rag_by_hand.ipynb" '
                    'name="01_rag_by_hand.ipynb" time="41.5"/><testcase classname="tests.test_rag" '
-                   'name="test_x" time="3"/></testsuite></testsuites>')
-    assert report.junit_seconds(xml) == {"week5_rag/01_rag_by_hand.ipynb": 41.5}
+                   'name="test_x" time="3"/><testcase classname="notebooks.07_agents.ipynb" name="07_agents.ipynb" '
+                   'time="9"><failure message="AssertionError"/></testcase></testsuite></testsuites>')
+    assert report.junit_seconds(xml) == {"week5_rag/01_rag_by_hand.ipynb": 41.5, "notebooks/07_agents.ipynb": 9.0}
+    assert report.junit_failed(xml) == {"notebooks/07_agents.ipynb"}
     log = "12.50s call     notebooks/00_start_here.ipynb::00_start_here.ipynb\n0.20s setup    tests/test_a.py::t\n"
     assert report.durations_seconds(log) == {"notebooks/00_start_here.ipynb": 12.5}
 
