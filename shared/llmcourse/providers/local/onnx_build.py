@@ -1,0 +1,87 @@
+"""The ONNX copy of the local model, for the fast backend (onnx_engine.py).
+
+`prepare_onnx()` turns the bf16 safetensors cache (engine.prepare) into an ONNX model with
+onnxruntime-genai's model builder, once (~20 s of CPU), atomically, into the user cache folder:
+4-bit weights (MatMulNBits), GroupQueryAttention with the KV cache in and out, logits of the last
+position only. Why these settings (measured on 2 cores; see benchmarks/local_inference.py and
+benchmarks/local_quality.py): the GGUF's weights are already 4-bit (Q4_1: blocks of 32 along the
+input, a scale and a minimum each), so asymmetric 4-bit in blocks of 32 loses almost nothing more,
+and 4-bit reads ~4x fewer bytes per token than bf16: decoding a small model on a CPU waits on memory.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ...errors import LLMCourseError
+from ...settings import cache_dir
+from .engine_base import model_info
+
+BUILDER = "onnxruntime_genai.models.builder"
+PRECISION = "int4"
+# key=value pairs for the builder's --extra_options; changing them changes the cache folder's name
+EXTRA_OPTIONS = {"block_size": "32", "is_symmetric": "false", "accuracy_level": "4",
+                 "shared_embeddings": "false", "prune_lm_head": "true"}
+VERSION = 1   # bump when the build changes in a way the options above do not show
+
+
+def onnx_variant() -> str:
+    """A short name for the build settings (part of the cache folder's name)."""
+    acc = EXTRA_OPTIONS["accuracy_level"]
+    sym = "s" if EXTRA_OPTIONS["is_symmetric"] == "true" else "a"
+    return f"{PRECISION}-{sym}{EXTRA_OPTIONS['block_size']}-acc{acc}-v{VERSION}"
+
+
+def onnx_dir() -> Path:
+    """The folder holding the ONNX model (may not exist yet)."""
+    return cache_dir("models") / f"{model_info().api_id.lower()}-onnx-{onnx_variant()}"
+
+
+def onnx_is_cached() -> bool:
+    d = onnx_dir()
+    return (d / "model.onnx").exists() and (d / "llmcourse.json").exists()
+
+
+def onnx_available() -> bool:
+    """Whether this environment can build and run the ONNX backend."""
+    return all(importlib.util.find_spec(m) is not None for m in ("onnxruntime", "onnxruntime_genai", "onnx"))
+
+
+def prepare_onnx(source: Path, *, force: bool = False, verbose: bool = True) -> Path:
+    """Build the ONNX model from the bf16 folder `source` once (atomic: a crash leaves no half cache)."""
+    target = onnx_dir()
+    if onnx_is_cached() and not force:
+        return target
+    if not onnx_available():
+        raise LLMCourseError("The fast local backend needs onnxruntime and onnxruntime-genai: run `make setup`, "
+                             "or use LLMCOURSE_LOCAL_BACKEND=torch.")
+    if verbose:
+        print(f"Building the ONNX model ({onnx_variant()}) in {target} (once, ~30 s)...", flush=True)
+    t0 = time.perf_counter()
+    tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    extra = [f"{k}={v}" for k, v in EXTRA_OPTIONS.items()]
+    cmd = [sys.executable, "-m", BUILDER, "-i", str(source), "-o", str(tmp), "-p", PRECISION, "-e", "cpu",
+           "-c", str(tmp / "build-cache"), "--extra_options", *extra]
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TQDM_DISABLE="1")
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if proc.returncode != 0 or not (tmp / "model.onnx").exists():
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise LLMCourseError(f"Building the ONNX model failed (exit {proc.returncode}); use "
+                             f"LLMCOURSE_LOCAL_BACKEND=torch meanwhile. Builder output:\n{proc.stderr[-3000:]}")
+    shutil.rmtree(tmp / "build-cache", ignore_errors=True)
+    (tmp / "llmcourse.json").write_text(json.dumps({"source": str(source), "precision": PRECISION,
+                                                     "extra_options": EXTRA_OPTIONS, "version": VERSION}))
+    shutil.rmtree(target, ignore_errors=True)
+    tmp.rename(target)
+    if verbose:
+        print(f"Built in {time.perf_counter() - t0:.1f} s.", flush=True)
+    return target
