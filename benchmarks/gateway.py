@@ -1,11 +1,14 @@
-"""Throughput and latency of the keyless gateway vs the in-process engine, for short chats.
+"""Throughput and latency of the keyless gateway for 1, 2, 4 and 8 concurrent clients, side by side.
 
-    python benchmarks/gateway.py [--requests 40] [--clients 4] [--max-tokens 16]
+    python benchmarks/gateway.py [--backend onnx|torch] [--requests 16] [--max-tokens 32] [--clients 1,2,4,8]
 
 Each "client" is a thread sending chats with the official `openai` SDK to the gateway (one process,
-one engine, which serves one generation at a time); the baseline calls `get_engine().generate`
-directly from the same number of threads. The difference is the cost of HTTP, JSON and the SDK.
-Figures from a shared 2-core CPU: read them as orders of magnitude.
+one engine). With the ONNX backend, requests in flight are decoded together (continuous batching,
+llmcourse.providers.local.batching), so more clients get more tokens per second from the same
+weight reads; the torch backend serves one generation at a time. Printed per client count:
+requests/s, generated tokens/s, p50 and p95 latency, and throughput and p95 relative to 1 client
+(issue 15's target at 4 clients: >= 2.5x the throughput, p95 <= 1.5x). Figures from a shared 2-core
+CPU: compare within one run.
 """
 
 from __future__ import annotations
@@ -21,31 +24,38 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "shared"))
 
 PROMPTS = ["What is the capital of France?", "Name a primary colour.", "Say hello in Spanish.",
-           "What is 2 + 2?", "Name a planet.", "What colour is the sky?"]
+           "What is 2 + 2?", "Name a planet.", "What colour is the sky?", "Describe a cat in one sentence.",
+           "Give me a tip for learning Python."]
 
 
-def run(label: str, call, n: int, clients: int) -> dict:
+def run(call, n: int, clients: int) -> dict:
     latencies: list[float] = []
+    tokens: list[int] = []
 
     def one(i: int):
         t = time.perf_counter()
-        call(PROMPTS[i % len(PROMPTS)])
+        tokens.append(call(PROMPTS[i % len(PROMPTS)]))
         latencies.append(time.perf_counter() - t)
 
     start = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(one, range(n)))
     wall = time.perf_counter() - start
-    q = statistics.quantiles(latencies, n=20)
-    return {"path": label, "requests": n, "req/s": n / wall, "p50 s": statistics.median(latencies), "p95 s": q[18]}
+    p95 = statistics.quantiles(latencies, n=20)[18] if len(latencies) > 1 else latencies[0]
+    return {"clients": clients, "requests": n, "req/s": n / wall, "tok/s": sum(tokens) / wall,
+            "p50 s": statistics.median(latencies), "p95 s": p95}
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--requests", type=int, default=40)
-    ap.add_argument("--clients", type=int, default=4)
-    ap.add_argument("--max-tokens", type=int, default=16)
+    ap.add_argument("--backend", choices=["onnx", "torch"], default=None,
+                    help="local backend (default: the course's default)")
+    ap.add_argument("--requests", type=int, default=16, help="requests per client count")
+    ap.add_argument("--clients", default="1,2,4,8")
+    ap.add_argument("--max-tokens", type=int, default=32)
     args = ap.parse_args(argv)
+    if args.backend:
+        os.environ["LLMCOURSE_LOCAL_BACKEND"] = args.backend
 
     import openai
 
@@ -56,25 +66,24 @@ def main(argv=None) -> int:
     gw = start(preload=True)
     client = openai.OpenAI(base_url=gw.url + "/v1", api_key="local", max_retries=0, timeout=600)
 
-    def in_process(prompt):
-        engine.generate([{"role": "user", "content": prompt}], max_tokens=args.max_tokens)
-
-    def via_gateway(prompt):
-        client.chat.completions.create(model="gpt-4o-mini", max_tokens=args.max_tokens,
-                                       messages=[{"role": "user", "content": prompt}])
+    def via_gateway(prompt) -> int:
+        r = client.chat.completions.create(model="gpt-4o-mini", max_tokens=args.max_tokens,
+                                           messages=[{"role": "user", "content": prompt}])
+        return r.usage.completion_tokens
 
     via_gateway(PROMPTS[0])   # warm-up: first HTTP connection, first generation
-    in_process(PROMPTS[0])
-    rows = [run("in-process engine", in_process, args.requests, args.clients),
-            run("gateway (openai SDK)", via_gateway, args.requests, args.clients)]
+    rows = []
+    for c in [int(x) for x in args.clients.split(",")]:
+        rows.append(run(via_gateway, max(args.requests, c), c))
+        print(f"  {c} clients done", flush=True)
     gw.stop()
-    print(f"{args.requests} short chats, {args.clients} concurrent clients, max_tokens={args.max_tokens}, "
-          f"{os.cpu_count()} CPUs")
-    print(f"{'path':<22} {'req/s':>7} {'p50 s':>7} {'p95 s':>7}")
+    print(f"\ngateway (openai SDK), backend {type(engine).__name__} ({engine.backend}), max_tokens="
+          f"{args.max_tokens}, {os.cpu_count()} CPUs, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '-')}")
+    one = rows[0]
+    print(f"{'clients':>7} {'req/s':>7} {'tok/s':>7} {'p50 s':>7} {'p95 s':>7} {'x thru':>7} {'x p95':>7}")
     for r in rows:
-        print(f"{r['path']:<22} {r['req/s']:>7.2f} {r['p50 s']:>7.2f} {r['p95 s']:>7.2f}")
-    overhead = rows[1]["p50 s"] - rows[0]["p50 s"]
-    print(f"gateway overhead at p50: {overhead * 1000:+.0f} ms per request")
+        print(f"{r['clients']:>7} {r['req/s']:>7.2f} {r['tok/s']:>7.1f} {r['p50 s']:>7.2f} {r['p95 s']:>7.2f} "
+              f"{r['tok/s'] / one['tok/s']:>7.2f} {r['p95 s'] / one['p95 s']:>7.2f}")
     return 0
 
 

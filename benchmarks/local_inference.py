@@ -1,10 +1,15 @@
-"""Local engine figures: cold load (from the GGUF), warm load (from the safetensors cache), time to
-first token, tokens/s for a 128-token greedy reply, peak RSS; and llama.cpp on the same GGUF when
-`llama_cpp` is importable (optional).
+"""Local engine figures, side by side in one run: each llmcourse backend (transformers bf16, ONNX
+Runtime 4-bit) and llama.cpp on the same GGUF, for the same prompt and greedy settings: tokens/s
+for a 128-token reply, time to first token, peak RSS, and the ratio to llama.cpp. Also the cold
+set-up (GGUF -> bf16 safetensors -> ONNX, what `make setup` does once) and warm load times.
 
-    python benchmarks/local_inference.py [--runs 3]
+    python benchmarks/local_inference.py [--runs 3] [--rounds 2] [--threads N]
 
-Each phase runs in a fresh process so that loads are really cold/warm and RSS is per phase.
+llama.cpp is optional: `make bench-reference` (benchmarks/reference.sh) builds llama-cpp-python once
+into <cache>/llama-cpp (or $LLMCOURSE_LLAMA_CPP), where this script finds it; a plain
+`pip install llama-cpp-python` works too. Each backend runs in a fresh process (so RSS is its own),
+and the backends take turns `--rounds` times (medians over all runs), so that a busy machine
+slows them alike: compare ratios, not absolute figures, across machines.
 """
 
 from __future__ import annotations
@@ -16,21 +21,26 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
 PROMPT = [{"role": "user", "content": "Write a long story about a lighthouse keeper."}]
 N_TOKENS = 128
 
 CHILD = r'''
 import json, os, resource, sys, time
 phase, runs = sys.argv[1], int(sys.argv[2])
-PROMPT = json.loads(sys.argv[3]); N = int(sys.argv[4])
+PROMPT = json.loads(sys.argv[3]); N = int(sys.argv[4]); threads = int(os.environ["OMP_NUM_THREADS"])
 out = {}
 t0 = time.perf_counter()
 if phase == "llama_cpp":
+    if os.environ.get("LLMCOURSE_LLAMA_CPP"):
+        sys.path.insert(0, os.environ["LLMCOURSE_LLAMA_CPP"])
     from llama_cpp import Llama
     from llmcourse.engine import gguf_path
-    llm = Llama(model_path=str(gguf_path()), n_ctx=2048, n_threads=os.cpu_count(), verbose=False)
+    llm = Llama(model_path=str(gguf_path()), n_ctx=2048, n_threads=threads, verbose=False)
     out["load_s"] = time.perf_counter() - t0
+    llm.create_chat_completion(PROMPT, max_tokens=4, temperature=0)   # warm-up
     tps, ttft = [], []
     for _ in range(runs):
         t = time.perf_counter(); first = None; n = 0
@@ -38,7 +48,7 @@ if phase == "llama_cpp":
             if ev["choices"][0]["delta"].get("content"):
                 first = first or time.perf_counter() - t; n += 1
         ttft.append(first); tps.append(n / (time.perf_counter() - t))
-    out.update(ttft_s=ttft, tokens_per_s=tps)
+    out.update(ttft_s=ttft, tokens_per_s=tps, output_tokens=n)
 else:
     import torch, transformers  # noqa: F401  (import time reported apart from load time)
     from llmcourse import engine
@@ -46,9 +56,10 @@ else:
     t0 = time.perf_counter()
     if phase == "cold":
         engine.prepare(verbose=False)
-    eng = engine.LocalEngine()
-    out["load_s"] = time.perf_counter() - t0
-    if phase == "warm":
+        out["load_s"] = time.perf_counter() - t0
+    else:
+        eng = engine.get_engine(phase)
+        out["load_s"] = time.perf_counter() - t0
         eng.generate(PROMPT, max_tokens=4)  # warm-up
         tps, ttft = [], []
         for _ in range(runs):
@@ -64,6 +75,19 @@ print("RESULT" + json.dumps(out))
 '''
 
 
+def llama_cpp_dir() -> Path | None:
+    """Where benchmarks/reference.sh put llama-cpp-python, if it did."""
+    base = os.environ.get("LLMCOURSE_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache"), "llmcourse")
+    d = Path(os.environ.get("LLMCOURSE_LLAMA_CPP") or Path(base) / "llama-cpp")
+    return d if (d / "llama_cpp").is_dir() else None
+
+
+def has_llama_cpp(env: dict) -> bool:
+    code = "import sys, os; p = os.environ.get('LLMCOURSE_LLAMA_CPP'); p and sys.path.insert(0, p); import llama_cpp"
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True).returncode == 0
+
+
 def run_phase(phase: str, runs: int, env: dict) -> dict:
     p = subprocess.run([sys.executable, "-c", CHILD, phase, str(runs), json.dumps(PROMPT), str(N_TOKENS)],
                        capture_output=True, text=True, env=env)
@@ -73,30 +97,59 @@ def run_phase(phase: str, runs: int, env: dict) -> dict:
     raise RuntimeError(f"{phase} failed:\n{p.stderr[-2000:]}")
 
 
+def merge(results: list[dict]) -> dict:
+    """Several rounds of one backend: all runs pooled, the largest RSS, the median load."""
+    out = {"tokens_per_s": [x for r in results for x in r["tokens_per_s"]],
+           "ttft_s": [x for r in results for x in r["ttft_s"]],
+           "load_s": statistics.median(r["load_s"] for r in results),
+           "peak_rss_mb": max(r["peak_rss_mb"] for r in results)}
+    return out
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--runs", type=int, default=3)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=3, help="128-token replies per backend per round")
+    ap.add_argument("--rounds", type=int, default=2, help="times the backends take turns")
+    ap.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for every backend")
+    ap.add_argument("--no-cold", action="store_true", help="skip the cold set-up (GGUF -> caches)")
     args = ap.parse_args()
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    with tempfile.TemporaryDirectory() as tmp:
-        env["LLMCOURSE_CACHE"] = tmp
-        cold = run_phase("cold", args.runs, env)
-        warm = run_phase("warm", args.runs, env)
-    rows = [("llmcourse (transformers, bf16)", cold["load_s"], warm)]
-    try:
-        import llama_cpp  # noqa: F401
-        rows.append(("llama.cpp (same GGUF)", None, run_phase("llama_cpp", args.runs, env)))
-    except ImportError:
-        print("llama_cpp is not importable: skipping the llama.cpp column (optional).")
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", OMP_NUM_THREADS=str(args.threads),
+               PYTHONPATH=str(ROOT / "shared"))
+    ref = llama_cpp_dir()
+    if ref:
+        env["LLMCOURSE_LLAMA_CPP"] = str(ref)
+    phases = ["torch", "onnx"]
+    if has_llama_cpp(env):
+        phases.append("llama_cpp")
+    else:
+        print("llama_cpp is not importable: skipping the llama.cpp column (build it once with "
+              "`make bench-reference`).")
+    cold = None
+    if not args.no_cold:
+        with tempfile.TemporaryDirectory() as tmp:
+            cold = run_phase("cold", 0, dict(env, LLMCOURSE_CACHE=tmp))
+    got: dict[str, list[dict]] = {p: [] for p in phases}
+    for _ in range(args.rounds):
+        for p in phases:
+            got[p].append(run_phase(p, args.runs, env))
+    res = {p: merge(v) for p, v in got.items()}
+    names = {"torch": "llmcourse torch (transformers bf16)", "onnx": "llmcourse onnx (ORT int4, batched)",
+             "llama_cpp": "llama.cpp (same Q4_1 GGUF)"}
     med = statistics.median
-    print(f"\n{'engine':32} {'cold load s':>11} {'warm load s':>11} {'TTFT s':>7} {'tok/s':>7} {'peak RSS MB':>11}")
-    for name, cold_s, r in rows:
-        cold_txt = f"{cold_s:.2f}" if cold_s is not None else "-"
-        print(f"{name:32} {cold_txt:>11} {r['load_s']:11.2f} {med(r['ttft_s']):7.3f} "
-              f"{med(r['tokens_per_s']):7.1f} {r['peak_rss_mb']:11.0f}")
-    print(f"\n(load times exclude importing torch + transformers: {warm['import_s']:.2f} s; "
-          f"cold load peak RSS {cold['peak_rss_mb']:.0f} MB; {args.runs} runs, medians; "
-          f"{os.cpu_count()} CPU cores; {N_TOKENS}-token greedy replies)")
+    base = med(res["llama_cpp"]["tokens_per_s"]) if "llama_cpp" in res else None
+    print(f"\n{'engine':38} {'load s':>7} {'TTFT s':>7} {'tok/s':>7} {'peak RSS MB':>11} {'x llama.cpp':>11}")
+    for p in phases:
+        r = res[p]
+        tps = med(r["tokens_per_s"])
+        ratio = f"{tps / base:.2f}" if base else "-"
+        print(f"{names[p]:38} {r['load_s']:7.2f} {med(r['ttft_s']):7.3f} {tps:7.1f} {r['peak_rss_mb']:11.0f} "
+              f"{ratio:>11}")
+    print(f"\n({args.threads} threads, {os.cpu_count()} CPU cores; {N_TOKENS}-token greedy replies; "
+          f"{args.runs} runs x {args.rounds} rounds per backend, medians; tok/s includes reading the prompt)")
+    if cold:
+        print(f"cold set-up (GGUF -> bf16 safetensors -> ONNX, once per machine): {cold['load_s']:.1f} s, "
+              f"peak RSS {cold['peak_rss_mb']:.0f} MB (plus importing torch + transformers: "
+              f"{cold['import_s']:.1f} s)")
 
 
 if __name__ == "__main__":

@@ -246,7 +246,10 @@ def get_engine(backend: str | None = None):
             if backend not in _engines:
                 if backend == "onnx":
                     from .onnx_engine import OnnxEngine
-                    _engines[backend] = OnnxEngine()
+                    custom = env("LLMCOURSE_ONNX_MODEL")   # another ONNX build's folder (experiments)
+                    _engines[backend] = OnnxEngine(_prepare_bf16(force=False, verbose=True),
+                                                   onnx_path=Path(custom) if custom else None,
+                                                   torch_model=lambda: get_engine("torch").model)
                 else:
                     _engines[backend] = LocalEngine()
     return _engines[backend]

@@ -38,14 +38,15 @@ class OnnxEngine(ChatEngineBase):
 
     backend = "onnx"
 
-    def __init__(self, model_dir: Path | None = None, *, onnx_path: Path | None = None):
+    def __init__(self, model_dir: Path, *, onnx_path: Path | None = None, torch_model=None):
+        """model_dir: the bf16 folder (tokenizer, config); torch_model: a callable returning the
+        transformers model, for `.model` (engine.get_engine passes the process-wide one)."""
         import onnxruntime as ort
         from transformers import AutoTokenizer
 
-        from .engine import _prepare_bf16
-
         t0 = time.perf_counter()
-        self.model_dir = Path(model_dir or _prepare_bf16(force=False, verbose=True))  # the bf16 folder: tokenizer, config, `.model`
+        self.model_dir = Path(model_dir)
+        self._torch_model = torch_model
         self.onnx_dir = Path(onnx_path or prepare_onnx(self.model_dir))
         self.tokenizer = AutoTokenizer.from_pretrained(self.model_dir)
         config = json.loads((self.model_dir / "config.json").read_text())
@@ -70,9 +71,13 @@ class OnnxEngine(ChatEngineBase):
     @property
     def model(self):
         """The plain transformers model (bf16), for looking inside; chat() does not use it."""
-        from .engine import get_engine
+        if self._torch_model is None:
+            from transformers import AutoModelForCausalLM
+            import torch
 
-        return get_engine("torch").model
+            model = AutoModelForCausalLM.from_pretrained(self.model_dir, dtype=torch.bfloat16).eval()
+            self._torch_model = lambda: model
+        return self._torch_model()
 
     # -- generation ----------------------------------------------------------------------------
     def submit(self, ids: list[int], *, max_tokens: int, temperature: float | None = None,

@@ -1,0 +1,109 @@
+"""The fast local backend (4-bit ONNX Runtime, batched): same answers as the bf16 engine within the
+quality gate's margins, the provider's features (stream, JSON schema, tools) on it, and batching
+that decodes concurrent requests together without changing any of them.
+
+The full gate with more prompts and MMLU questions: benchmarks/local_quality.py.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("onnxruntime_genai", reason="the ONNX backend needs onnxruntime-genai (requirements.txt)")
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+import local_quality as gate  # noqa: E402
+
+from llmcourse.engine import get_engine  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def fast():
+    return get_engine("onnx")
+
+
+@pytest.fixture(scope="module")
+def ref():
+    return get_engine("torch")
+
+
+def test_perplexity_within_3_percent_of_bf16(fast, ref):
+    p_ref, p_fast = gate.perplexity_torch(ref), gate.perplexity_fast(fast)
+    assert p_fast == pytest.approx(p_ref, rel=0.03), (p_ref, p_fast)
+
+
+def test_greedy_replies_mostly_identical_to_bf16(fast, ref):
+    div = gate.greedy_agreement(fast, ref, gate.PROMPTS[:6], 24)
+    # 4-bit weights move some logits a little: a few replies may part after a while, never at once
+    assert sum(d is None for d in div) >= 3, div
+    assert all(d is None or d >= 3 for d in div), div
+
+
+def test_mmlu_choices_agree_with_bf16(fast, ref):
+    items = gate.mmlu_items(1)[:24]
+    a_ref, picks_ref = gate.mmlu_accuracy_torch(ref, items)
+    a_fast, picks_fast = gate.mmlu_accuracy_fast(fast, items)
+    assert sum(a == b for a, b in zip(picks_ref, picks_fast)) >= 21, (picks_ref, picks_fast)
+
+
+def test_stream_joins_to_generate_and_counts_tokens(fast):
+    msgs = [{"role": "user", "content": "Describe the sea in one sentence."}]
+    usage: dict = {}
+    chunks = list(fast.stream(msgs, max_tokens=30, usage=usage))
+    g = fast.generate(msgs, max_tokens=30)
+    assert len(chunks) > 3 and "".join(chunks) == g.text
+    assert usage == {"input_tokens": g.input_tokens, "output_tokens": g.output_tokens}
+
+
+def test_concurrent_requests_are_batched_and_each_ends_right(fast):
+    prompts = ["Name a planet.", "What is 2 + 2?", "Say hello in Spanish.", "What is the capital of France?"]
+    before = fast.decoder.steps
+    lengths = [12, 20, 28, 36]
+    jobs = [fast.submit(fast.encode_chat([{"role": "user", "content": p}])[0].tolist(), max_tokens=n)
+            for p, n in zip(prompts, lengths)]
+    outs = [list(j) for j in jobs]
+    assert all(1 <= len(o) <= n for o, n in zip(outs, lengths))
+    assert all(o[-1] == fast.eos or len(o) == n for o, n in zip(outs, lengths))
+    # decoded together: far fewer forward passes than tokens
+    assert fast.decoder.steps - before < 0.6 * sum(len(o) for o in outs)
+    assert fast.decoder.max_rows_seen >= 3
+
+
+def test_a_closed_stream_does_not_stall_the_others(fast):
+    msgs = [{"role": "user", "content": "Write a long story about a lighthouse keeper."}]
+    result = {}
+    other = threading.Thread(target=lambda: result.update(g=fast.generate(msgs, max_tokens=40)))
+    other.start()
+    stream = fast.stream(msgs, max_tokens=400)
+    next(stream)
+    stream.close()                                  # like a client that disconnects
+    other.join(timeout=120)
+    assert not other.is_alive() and result["g"].output_tokens == 40
+
+
+def test_seeded_sampling_repeats(fast):
+    msgs = [{"role": "user", "content": "Suggest a name for a cat."}]
+    a = fast.generate(msgs, max_tokens=12, temperature=0.9, seed=7).text
+    b = fast.generate(msgs, max_tokens=12, temperature=0.9, seed=7).text
+    assert a == b
+
+
+def test_chat_on_the_onnx_backend(monkeypatch, fast):
+    from llmcourse import chat
+    from llmcourse.providers.local import engine as local_engine
+
+    monkeypatch.setattr(local_engine, "default_backend", lambda: "onnx")
+    r = chat("What is the capital of France?", model="local", max_tokens=20)
+    assert "Paris" in r.text
+    js = chat("Give a colour and a number.", model="local",
+              schema={"type": "object", "properties": {"colour": {"type": "string", "maxLength": 12},
+                                                        "n": {"type": "integer", "minimum": 1, "maximum": 9}},
+                      "required": ["colour", "n"]})
+    data = json.loads(js.text)
+    assert set(data) == {"colour", "n"} and 1 <= data["n"] <= 9
