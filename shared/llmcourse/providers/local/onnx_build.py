@@ -27,7 +27,7 @@ from .engine_base import model_info
 BUILDER = "onnxruntime_genai.models.builder"
 PRECISION = "int4"
 # key=value pairs for the builder's --extra_options; changing them changes the cache folder's name
-EXTRA_OPTIONS = {"block_size": "32", "is_symmetric": "false", "accuracy_level": "4",
+EXTRA_OPTIONS = {"block_size": "32", "is_symmetric": "false", "accuracy_level": "1",
                  "shared_embeddings": "false", "prune_lm_head": "true"}
 VERSION = 1   # bump when the build changes in a way the options above do not show
 
