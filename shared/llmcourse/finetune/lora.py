@@ -21,9 +21,9 @@ DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj
 
 def base_model_dir() -> Path:
     """The local model's safetensors folder (from the course's engine cache)."""
-    from .. import get_engine  # the public name: the engine module moves during the reshape
+    from ..providers.local.engine import prepare
 
-    return Path(get_engine().model_dir)
+    return Path(prepare(verbose=False, onnx=False))  # the bf16 folder only: no model load, no ONNX build
 
 
 def load_base(dtype: str = "float32", *, model_dir=None):
