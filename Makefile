@@ -35,13 +35,17 @@ prepare: $(STAMP)
 lab: setup
 	$(VENV)/bin/jupyter lab --ip 127.0.0.1 --port $(PORT) $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_start_here.ipynb
 
-# The whole suite, offline and with no keys: unit tests, then every notebook.
+# The whole suite, offline and with no keys: every notebook and the unit tests, on TEST_WORKERS processes
+# (pytest-xdist; a week's notebooks run in order on one worker, see conftest.py). A notebook kernel keeps
+# about one core busy, so two workers on two cores nearly halve the time. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
 test: setup
 	env -u OPENAI_API_KEY -u ANTHROPIC_API_KEY -u GOOGLE_API_KEY -u GEMINI_API_KEY \
 	    -u DEEPSEEK_API_KEY -u GROQ_API_KEY -u PERPLEXITY_API_KEY -u OPENROUTER_API_KEY -u COHERE_API_KEY \
 	    LLMCOURSE_IGNORE_DOTENV=1 \
-	    $(PY) -m pytest -q -p no:cacheprovider --durations=40 --junitxml=test-artifacts/junit.xml tests \
-	    --nbmake --nbmake-timeout=600 $$(git ls-files '*.ipynb' || find . -name '*.ipynb' -not -path './.venv/*')
+	    $(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup -rf --durations=40 \
+	    --junitxml=test-artifacts/junit.xml --nbmake --nbmake-timeout=600 \
+	    $$(git ls-files '*.ipynb' || find . -name '*.ipynb' -not -path './.venv/*') tests
 
 unit: setup
 	$(PY) -m pytest -q tests

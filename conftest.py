@@ -1,2 +1,29 @@
 # The suite's checks on every notebook nbmake runs (no library warnings in a clean run).
 pytest_plugins = ("tests.nbmake_checks",)
+
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent
+# Tests that run a week's notebooks themselves: they share that week's folders with its notebooks.
+RUNS_NOTEBOOKS = {"tests/test_notebook_state.py": "week5_rag"}
+
+
+def xdist_group(path: Path) -> str:
+    """Which items must run on one worker, in order, when `make test` runs the suite on two (pytest-xdist,
+    `--dist loadgroup`): a week's notebooks share caches and folders (week 6's comparison reads what its
+    earlier notebooks trained), so each week folder is one group (week 1's solutions a second one: they
+    build their own state); a test file is one group, so its module fixtures are built once."""
+    rel = path.resolve().relative_to(ROOT).as_posix()
+    if rel in RUNS_NOTEBOOKS:
+        return RUNS_NOTEBOOKS[rel]
+    if rel.endswith(".ipynb"):
+        parts = rel.split("/")
+        return "notebooks/solutions" if parts[:2] == ["notebooks", "solutions"] else parts[0]
+    return rel
+
+
+def pytest_collection_modifyitems(config, items):
+    import pytest
+
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(xdist_group(Path(str(item.fspath)))))

@@ -1,5 +1,5 @@
 """Local engine figures, side by side in one run: each llmcourse backend (transformers bf16, ONNX
-Runtime 4-bit) and llama.cpp on the same GGUF, for the same prompt and greedy settings: tokens/s
+Runtime float32) and llama.cpp on the same GGUF, for the same prompt and greedy settings: tokens/s
 for a 128-token reply, time to first token, peak RSS, and the ratio to llama.cpp. Also the cold
 set-up (GGUF -> bf16 safetensors -> ONNX, what `make setup` does once) and warm load times.
 
@@ -133,7 +133,7 @@ def main() -> None:
         for p in phases:
             got[p].append(run_phase(p, args.runs, env))
     res = {p: merge(v) for p, v in got.items()}
-    names = {"torch": "llmcourse torch (transformers bf16)", "onnx": "llmcourse onnx (ORT int4, batched)",
+    names = {"torch": "llmcourse torch (transformers bf16)", "onnx": "llmcourse onnx (ORT float32, batched)",
              "llama_cpp": "llama.cpp (same Q4_1 GGUF)"}
     med = statistics.median
     base = med(res["llama_cpp"]["tokens_per_s"]) if "llama_cpp" in res else None

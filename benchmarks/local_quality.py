@@ -1,4 +1,4 @@
-"""The quality gate of the fast local backend: the 4-bit ONNX engine against the bf16 transformers
+"""The quality gate of the fast local backend: the float32 ONNX engine against the bf16 transformers
 engine, on the same weights (issue 15, item 2).
 
     python benchmarks/local_quality.py [--prompts 20] [--tokens 64] [--per-subject 4]

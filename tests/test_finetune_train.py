@@ -101,15 +101,24 @@ def test_qlora_on_cpu_moves_the_loss(data):
     assert result.losses[-1] < 0.7 * result.losses[0]
 
 
-def test_qlora_zero_gradient_trap_is_caught(data):
+def test_qlora_zero_gradient_trap_is_caught_where_it_exists(data):
+    """bitsandbytes repacks 4-bit weights for its fused CPU kernel only on CPUs with AVX512-BF16: there an
+    inference before training leaves the adapters with zero gradients, and train() must stop with the fix.
+    Elsewhere (AVX2: the pure-PyTorch kernel, no repack) the same sequence must train normally."""
     import torch
+    from bitsandbytes.functional import has_avx512bf16
 
     model, tok = ft.load_4bit(device="cpu")
     with torch.no_grad():
-        model(**tok(["warm-up inference"], return_tensors="pt"))  # repacks the 4-bit weights for CPU
+        model(**tok(["warm-up inference"], return_tensors="pt"))  # repacks the 4-bit weights where it can
     model = ft.add_qlora(model)
-    with pytest.raises(LLMCourseError, match="zero gradient"):
-        ft.train(model, tok, _small(data), steps=2, batch_size=4, progress=False)
+    if has_avx512bf16():
+        with pytest.raises(LLMCourseError, match="zero gradient"):
+            ft.train(model, tok, _small(data, 2), steps=1, batch_size=2, warmup=1, progress=False)
+    else:
+        ft.train(model, tok, _small(data, 2), steps=1, batch_size=2, warmup=1, progress=False)
+        b = [p for n, p in model.named_parameters() if "lora_B" in n]
+        assert sum(float(p.abs().sum()) > 0 for p in b) > 0.5 * len(b)   # every adapter learned
 
 
 def test_train_script_starts_under_accelerate_on_cpu(tmp_path):

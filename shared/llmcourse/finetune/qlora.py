@@ -17,12 +17,25 @@ from ..quiet import quiet_loading
 from .lora import DEFAULT_TARGETS, add_lora, base_model_dir
 
 
-def load_4bit(*, model_dir=None, device: str | None = None, compute_dtype: str = "bfloat16"):
-    """A freshly loaded (model, tokenizer) with 4-bit nf4 weights on `device` (default: cuda if present)."""
+def default_compute_dtype(device: str) -> str:
+    """bfloat16 where the hardware computes in it (CUDA, CPUs with AVX512-BF16), else float32: on an
+    AVX2-only CPU bf16 matmuls are emulated, and a QLoRA step took 28.5 s in bf16 against 3.2 s in
+    float32 (2 examples, 2 cores, 2026-12-02)."""
+    if device.startswith("cuda"):
+        return "bfloat16"
+    from bitsandbytes.functional import has_avx512bf16
+
+    return "bfloat16" if has_avx512bf16() else "float32"
+
+
+def load_4bit(*, model_dir=None, device: str | None = None, compute_dtype: str | None = None):
+    """A freshly loaded (model, tokenizer) with 4-bit nf4 weights on `device` (default: cuda if present),
+    computing in `compute_dtype` (default: `default_compute_dtype(device)`)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
 
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    compute_dtype = compute_dtype or default_compute_dtype(device)
     cfg = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
                              bnb_4bit_compute_dtype=getattr(torch, compute_dtype), bnb_4bit_use_double_quant=True)
     model_dir = Path(model_dir or base_model_dir())

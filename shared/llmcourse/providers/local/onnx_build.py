@@ -2,11 +2,17 @@
 
 `prepare_onnx()` turns the bf16 safetensors cache (engine.prepare) into an ONNX model with
 onnxruntime-genai's model builder, once (~20 s of CPU), atomically, into the user cache folder:
-4-bit weights (MatMulNBits), GroupQueryAttention with the KV cache in and out, logits of the last
-position only. Why these settings (measured on 2 cores; see benchmarks/local_inference.py and
-benchmarks/local_quality.py): the GGUF's weights are already 4-bit (Q4_1: blocks of 32 along the
-input, a scale and a minimum each), so asymmetric 4-bit in blocks of 32 loses almost nothing more,
-and 4-bit reads ~4x fewer bytes per token than bf16: decoding a small model on a CPU waits on memory.
+float32 weights (the GGUF's Q4_1 values, exactly as the bf16 copy holds them), GroupQueryAttention with
+the KV cache in and out, logits of the last position only. Why float32 (measured 2026-12-02 on 2 AVX2
+cores, no native bf16; benchmarks/local_inference.py and benchmarks/local_quality.py):
+- float32: 27 tok/s against ~5 for transformers in bf16 (emulated on such a CPU); perplexity on the
+  gate's text within 0.3% of bf16 and the same greedy replies as bf16 on the gate's prompts (but for
+  rounding-level divergences late in a reply).
+- 4-bit (MatMulNBits, asymmetric, blocks of 32, fp32 activations): 29 tok/s but rejected: re-quantizing
+  the GGUF's Q4_1 rounds each block's minimum to a whole step, and perplexity went 37.1 -> 51.9.
+- 8-bit with int8 activations (accuracy_level 4): 41 tok/s and perplexity within 1%, but rejected: it
+  changes greedy answers ("L'Etoile, la Marseur. France" for the capital of France).
+- 8-bit with fp32 activations (accuracy_level 1): 0.9 tok/s (no fast kernel for it on AVX2).
 """
 
 from __future__ import annotations
@@ -25,18 +31,19 @@ from ...settings import cache_dir
 from .engine_base import model_info
 
 BUILDER = "onnxruntime_genai.models.builder"
-PRECISION = "int4"
+PRECISION = "fp32"
 # key=value pairs for the builder's --extra_options; changing them changes the cache folder's name
-EXTRA_OPTIONS = {"block_size": "32", "is_symmetric": "false", "accuracy_level": "1",
-                 "shared_embeddings": "false", "prune_lm_head": "true"}
-VERSION = 1   # bump when the build changes in a way the options above do not show
+EXTRA_OPTIONS = {"shared_embeddings": "false", "prune_lm_head": "true"}
+VERSION = 3   # bump when the build changes in a way the options above do not show
 
 
 def onnx_variant() -> str:
     """A short name for the build settings (part of the cache folder's name)."""
-    acc = EXTRA_OPTIONS["accuracy_level"]
-    sym = "s" if EXTRA_OPTIONS["is_symmetric"] == "true" else "a"
-    return f"{PRECISION}-{sym}{EXTRA_OPTIONS['block_size']}-acc{acc}-v{VERSION}"
+    if PRECISION in ("int4", "int8"):
+        sym = "s" if EXTRA_OPTIONS.get("is_symmetric") == "true" else "a"
+        return (f"{PRECISION}-{sym}{EXTRA_OPTIONS.get('block_size', '32')}-acc{EXTRA_OPTIONS.get('accuracy_level', '0')}"
+                f"-v{VERSION}")
+    return f"{PRECISION}-v{VERSION}"
 
 
 def onnx_dir() -> Path:

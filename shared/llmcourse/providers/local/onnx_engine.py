@@ -1,4 +1,4 @@
-"""The fast local backend: the same model as 4-bit ONNX (onnx_build.py) run by ONNX Runtime, with
+"""The fast local backend: the same model as float32 ONNX (onnx_build.py) run by ONNX Runtime, with
 our own decode loop (batching.py), so concurrent requests share each forward pass and the course's
 logits processors (JSON grammar, repetition penalty) work unchanged.
 
@@ -34,7 +34,7 @@ def session_threads() -> int:
 
 
 class OnnxEngine(ChatEngineBase):
-    """The local model as 4-bit ONNX, decoded in batches."""
+    """The local model as float32 ONNX, decoded in batches."""
 
     backend = "onnx"
 
