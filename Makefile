@@ -43,7 +43,7 @@ test: setup
 	env -u OPENAI_API_KEY -u ANTHROPIC_API_KEY -u GOOGLE_API_KEY -u GEMINI_API_KEY \
 	    -u DEEPSEEK_API_KEY -u GROQ_API_KEY -u PERPLEXITY_API_KEY -u OPENROUTER_API_KEY -u COHERE_API_KEY \
 	    LLMCOURSE_IGNORE_DOTENV=1 \
-	    $(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup -rf --durations=40 \
+	    $(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadscope -rf --durations=40 \
 	    --junitxml=test-artifacts/junit.xml --nbmake --nbmake-timeout=600 \
 	    $$(git ls-files '*.ipynb' || find . -name '*.ipynb' -not -path './.venv/*') tests
 

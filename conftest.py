@@ -9,10 +9,10 @@ RUNS_NOTEBOOKS = {"tests/test_notebook_state.py": "week5_rag"}
 
 
 def xdist_group(path: Path) -> str:
-    """Which items must run on one worker, in order, when `make test` runs the suite on two (pytest-xdist,
-    `--dist loadgroup`): a week's notebooks share caches and folders (week 6's comparison reads what its
-    earlier notebooks trained), so each week folder is one group (week 1's solutions a second one: they
-    build their own state); a test file is one group, so its module fixtures are built once."""
+    """Which items must run on one worker, in order, when `make test` runs the suite on two (pytest-xdist):
+    a week's notebooks share caches and folders (week 6's comparison reads what its earlier notebooks
+    trained), so each week folder is one group (week 1's solutions a second one: they build their own
+    state); a test file is one group, so its module fixtures are built once."""
     rel = path.resolve().relative_to(ROOT).as_posix()
     if rel in RUNS_NOTEBOOKS:
         return RUNS_NOTEBOOKS[rel]
@@ -22,8 +22,13 @@ def xdist_group(path: Path) -> str:
     return rel
 
 
-def pytest_collection_modifyitems(config, items):
-    import pytest
+def pytest_xdist_make_scheduler(config, log):
+    """pytest-xdist (`make test`): schedule by `xdist_group()` above. (The `xdist_group` marker is not honoured
+    under pytest 9: xdist 3.8 renames the item's node id, which pytest 9 no longer reads back.)"""
+    from xdist.scheduler import LoadScopeScheduling
 
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(xdist_group(Path(str(item.fspath)))))
+    class ByWeek(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_group(ROOT / nodeid.split("::", 1)[0])
+
+    return ByWeek(config, log)
