@@ -295,7 +295,8 @@ def test_an_error_mid_stream_is_sent_in_band(small_gateway, monkeypatch):
 
     from llmcourse.providers.local import engine as engine_mod
 
-    real_stream = engine_mod.LocalEngine.stream
+    engine_cls = type(engine_mod.get_engine())   # the default backend's engine (ONNX or transformers)
+    real_stream = engine_cls.stream
 
     def failing(self, *a, **kw):  # a real generation that breaks after two chunks (a fault, injected)
         for n, chunk in enumerate(real_stream(self, *a, **kw)):
@@ -303,7 +304,7 @@ def test_an_error_mid_stream_is_sent_in_band(small_gateway, monkeypatch):
                 raise RuntimeError("the GPU caught fire")
             yield chunk
 
-    monkeypatch.setattr(engine_mod.LocalEngine, "stream", failing)
+    monkeypatch.setattr(engine_cls, "stream", failing)
     url = small_gateway.url
     oa = openai.OpenAI(base_url=url + "/v1", api_key="local", max_retries=0)
     got = []
