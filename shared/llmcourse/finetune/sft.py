@@ -39,7 +39,7 @@ def sft_train(rows: list[dict], out_dir, *, steps: int = 60, batch_size: int = 8
     cfg = SFTConfig(output_dir=str(out_dir), max_steps=steps, per_device_train_batch_size=batch_size,
                     learning_rate=lr, lr_scheduler_type="cosine", warmup_steps=min(5, steps),
                     logging_steps=max(1, steps // 10), save_strategy="no", report_to="none", seed=seed,
-                    use_cpu=not cuda, bf16=bool(cuda if bf16 is None else bf16), gradient_checkpointing=False,
+                    use_cpu=not cuda, bf16=bool(cuda if bf16 is None else bf16), activation_checkpointing=False,
                     completion_only_loss=True, max_length=256, disable_tqdm=False, dataloader_num_workers=0)
     lora = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=0.05, target_modules=list(DEFAULT_TARGETS),
                       task_type="CAUSAL_LM")
