@@ -19,6 +19,8 @@ def _figures(nb) -> list[str]:
         for out in cell.get("outputs", []):
             text = out.get("text") or out.get("data", {}).get("text/plain") or ""
             for line in "".join(text).splitlines():
+                if not line.strip():   # a blank line is no figure (a stray newline sometimes lands in a later cell)
+                    continue
                 line = re.sub(r"\[\d+:\d+[^\]]*\]", "<bar time>", line)     # tqdm: [00:01<00:00, 200.1chunk/s]
                 line = re.sub(r"\d+(\.\d+)?\s*(ms|s|sec|seconds|min|tok/s|tokens/s|it/s|\w*/s)\b", "<time>", line)
                 lines.append(re.sub(r"0x[0-9a-f]+", "<addr>", line))
