@@ -1,6 +1,7 @@
 """Throughput and latency of the keyless gateway for 1, 2, 4 and 8 concurrent clients, side by side.
 
     python benchmarks/gateway.py [--backend onnx|torch] [--requests 16] [--max-tokens 32] [--clients 1,2,4,8]
+                                 [--server thread|process]
 
 Each "client" is a thread sending chats with the official `openai` SDK to the gateway (one process,
 one engine). With the ONNX backend, requests in flight are decoded together (continuous batching,
@@ -46,6 +47,36 @@ def run(call, n: int, clients: int) -> dict:
             "p50 s": statistics.median(latencies), "p95 s": p95}
 
 
+class ServeProcess:
+    """`python -m llmcourse serve` on a free port, in its own process; ready once it answers /v1/models."""
+
+    def __init__(self):
+        import socket
+        import subprocess
+        import urllib.request
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc = subprocess.Popen([sys.executable, "-m", "llmcourse", "serve", "--port", str(port)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/v1/models", timeout=2)
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise SystemExit("`python -m llmcourse serve` exited before answering")
+                time.sleep(0.5)
+        raise SystemExit("`python -m llmcourse serve` did not answer within 300 s")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--backend", choices=["onnx", "torch"], default=None,
@@ -53,6 +84,9 @@ def main(argv=None) -> int:
     ap.add_argument("--requests", type=int, default=16, help="requests per client count")
     ap.add_argument("--clients", default="1,2,4,8")
     ap.add_argument("--max-tokens", type=int, default=32)
+    ap.add_argument("--server", choices=["thread", "process"], default="thread",
+                    help="the gateway in this process (its threads share the GIL with the clients') or in its "
+                         "own process (`python -m llmcourse serve`), as it runs for a class")
     args = ap.parse_args(argv)
     if args.backend:
         os.environ["LLMCOURSE_LOCAL_BACKEND"] = args.backend
@@ -62,8 +96,8 @@ def main(argv=None) -> int:
     from llmcourse.engine import get_engine
     from llmcourse.gateway import start
 
-    engine = get_engine()
-    gw = start(preload=True)
+    engine = get_engine() if args.server == "thread" else None
+    gw = start(preload=True) if args.server == "thread" else ServeProcess()
     client = openai.OpenAI(base_url=gw.url + "/v1", api_key="local", max_retries=0, timeout=600)
 
     def via_gateway(prompt) -> int:
@@ -77,7 +111,8 @@ def main(argv=None) -> int:
         rows.append(run(via_gateway, max(args.requests, c), c))
         print(f"  {c} clients done", flush=True)
     gw.stop()
-    print(f"\ngateway (openai SDK), backend {type(engine).__name__} ({engine.backend}), max_tokens="
+    backend = f"{type(engine).__name__} ({engine.backend})" if engine else "the default, in its own process"
+    print(f"\ngateway (openai SDK), backend {backend}, max_tokens="
           f"{args.max_tokens}, {os.cpu_count()} CPUs, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '-')}")
     one = rows[0]
     print(f"{'clients':>7} {'req/s':>7} {'tok/s':>7} {'p50 s':>7} {'p95 s':>7} {'x thru':>7} {'x p95':>7}")

@@ -323,3 +323,11 @@ def test_an_error_mid_stream_is_sent_in_band(small_gateway, monkeypatch):
         lines = [json.loads(line[5:]) for line in r.iter_lines() if line.startswith("data:")]
     assert r.status_code == 200 and lines[-1]["error"]["status"] == "INTERNAL"
     assert "GPU caught fire" in lines[-1]["error"]["message"]
+
+
+def test_the_gateway_admits_as_many_generations_as_the_decoder_batches():
+    """Admission control must not starve the batch: 2 active requests left the ONNX decoder's batch at 2 rows."""
+    from llmcourse.gateway.guard import GuardConfig
+    from llmcourse.providers.local.batching import MAX_BATCH
+
+    assert GuardConfig().max_active == MAX_BATCH

@@ -9,7 +9,8 @@ What it enforces (held to what vLLM's and Ollama's servers do):
   constant time, never logged or echoed.
 - **Body limit**: a body larger than `max_body` bytes gets 413 before anything parses it (the
   Content-Length is checked first, then the bytes actually received).
-- **Admission control**: at most `max_active` generations run and `max_queue` wait; beyond that a
+- **Admission control**: at most `max_active` generations run (8, as many as the ONNX backend decodes in
+  one batch; 2 until 2026-12-03, which left the batch at most 2 rows) and `max_queue` wait; beyond that a
   request gets 429 with `Retry-After` at once, and one that waited `queue_timeout` seconds gets 503.
   Listing models and the index never queue, so they stay fast while generation is busy.
 - **Disconnects**: a client that goes away sets `cancelled()` for its request, which the generation
@@ -44,8 +45,8 @@ class GuardConfig:
     api_key: str | None = None
     allowed_hosts: tuple[str, ...] = ()
     max_body: int = 1024 * 1024
-    max_active: int = 2
-    max_queue: int = 8
+    max_active: int = 8     # = the ONNX decoder's batch (providers/local/batching.py MAX_BATCH): requests in
+    max_queue: int = 8      # flight are decoded together; the torch engine still generates one at a time
     queue_timeout: float = 60.0
     retry_after: int = 2
 
