@@ -46,6 +46,6 @@ def pytest_xdist_make_scheduler(config, log):
 
 def estimated_seconds(nodeids) -> float:
     """A rough cost for a group, to order the queue: a notebook ~90 s (week 6's, which train, ~150 s), a test
-    ~2 s. Measured on 2 cores (2026-12-03): notebooks 4-230 s, most unit tests under 2 s."""
+    ~2 s. Measured in a clean-clone make test (2026-12-03): notebooks 1-411 s, most unit tests under 2 s."""
     return sum(150 if n.startswith("week6_finetune") and ".ipynb" in n else 90 if ".ipynb" in n else 2
                for n in nodeids)
