@@ -325,9 +325,28 @@ def test_an_error_mid_stream_is_sent_in_band(small_gateway, monkeypatch):
     assert "GPU caught fire" in lines[-1]["error"]["message"]
 
 
-def test_the_gateway_admits_as_many_generations_as_the_decoder_batches():
-    """Admission control must not starve the batch: 2 active requests left the ONNX decoder's batch at 2 rows."""
-    from llmcourse.gateway.guard import GuardConfig
-    from llmcourse.providers.local.batching import MAX_BATCH
+def test_concurrent_requests_through_a_default_gateway_are_decoded_together(engine):
+    """Admission control must not starve the batch: with max_active=2 (before 2026-12-03) four concurrent
+    requests never put more than 2 rows in the ONNX decoder's batch."""
+    from concurrent.futures import ThreadPoolExecutor
 
-    assert GuardConfig().max_active == MAX_BATCH
+    from llmcourse.providers.local.engine import get_engine
+
+    decoder = getattr(get_engine(), "decoder", None)
+    if decoder is None:
+        pytest.skip("the default local backend does not batch (LLMCOURSE_LOCAL_BACKEND=torch)")
+    from llmcourse.gateway import server
+
+    shared = server._running is not None and server._running.running   # an SDK client's gateway: leave it up
+    gw = start(port=0)   # the default limits
+    try:
+        decoder.max_rows_seen = 0
+        body = {"model": "local", "max_tokens": 24,
+                "messages": [{"role": "user", "content": "Write a long story about a lighthouse keeper."}]}
+        with ThreadPoolExecutor(4) as pool:
+            codes = [r.status_code for r in pool.map(lambda _: post(gw.url, body), range(4))]
+    finally:
+        if not shared:
+            gw.stop()
+    assert codes == [200] * 4
+    assert decoder.max_rows_seen >= 3

@@ -112,11 +112,7 @@ def answer_loss(model, batch: dict):
     labels = batch["labels"]
     keep = labels.new_zeros(labels.shape, dtype=bool)
     keep[:, :-1] = labels[:, 1:] != IGNORE       # position p predicts token p + 1
-    try:
-        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                       logits_to_keep=keep).logits
-    except TypeError:                            # an architecture without logits_to_keep: the full projection
-        return model(**batch).loss
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], logits_to_keep=keep).logits
     return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), labels[:, 1:][keep[:, :-1]])
 
 
