@@ -31,7 +31,6 @@ import threading
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
-from ..providers.local.batching import MAX_BATCH
 from .errors import error_body
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
@@ -46,7 +45,8 @@ class GuardConfig:
     api_key: str | None = None
     allowed_hosts: tuple[str, ...] = ()
     max_body: int = 1024 * 1024
-    max_active: int = MAX_BATCH   # as many as the ONNX decoder batches (the torch engine: one at a time)
+    max_active: int = 8     # as many as the local ONNX decoder batches (MAX_BATCH; the gateway does not import
+                            # engine internals: a test checks concurrent requests share the batch)
     max_queue: int = 8
     queue_timeout: float = 60.0
     retry_after: int = 2
