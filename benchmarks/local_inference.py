@@ -1,5 +1,5 @@
 """Local engine figures, side by side in one run: each llmcourse backend (transformers bf16, ONNX
-Runtime float32) and llama.cpp on the same GGUF, for the same prompt and greedy settings: tokens/s
+Runtime with the GGUF's exact 4-bit blocks (the default) and with float32 weights) and llama.cpp on the same GGUF, for the same prompt and greedy settings: tokens/s
 for a 128-token reply, time to first token, peak RSS, and the ratio to llama.cpp. Also the cold
 set-up (GGUF -> bf16 safetensors -> ONNX, what `make setup` does once) and warm load times.
 
@@ -58,7 +58,7 @@ else:
         engine.prepare(verbose=False)
         out["load_s"] = time.perf_counter() - t0
     else:
-        eng = engine.get_engine(phase)
+        eng = engine.get_engine(phase.split("-")[0])
         out["load_s"] = time.perf_counter() - t0
         eng.generate(PROMPT, max_tokens=4)  # warm-up
         tps, ttft = [], []
@@ -88,7 +88,11 @@ def has_llama_cpp(env: dict) -> bool:
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True).returncode == 0
 
 
+PHASE_ENV = {"onnx-fp32": {"LLMCOURSE_ONNX_WEIGHTS": "fp32"}}
+
+
 def run_phase(phase: str, runs: int, env: dict) -> dict:
+    env = dict(env, **PHASE_ENV.get(phase, {}))
     p = subprocess.run([sys.executable, "-c", CHILD, phase, str(runs), json.dumps(PROMPT), str(N_TOKENS)],
                        capture_output=True, text=True, env=env)
     for line in p.stdout.splitlines():
@@ -118,7 +122,7 @@ def main() -> None:
     ref = llama_cpp_dir()
     if ref:
         env["LLMCOURSE_LLAMA_CPP"] = str(ref)
-    phases = ["torch", "onnx"]
+    phases = ["torch", "onnx", "onnx-fp32"]
     if has_llama_cpp(env):
         phases.append("llama_cpp")
     else:
@@ -133,7 +137,8 @@ def main() -> None:
         for p in phases:
             got[p].append(run_phase(p, args.runs, env))
     res = {p: merge(v) for p, v in got.items()}
-    names = {"torch": "llmcourse torch (transformers bf16)", "onnx": "llmcourse onnx (ORT float32, batched)",
+    names = {"torch": "llmcourse torch (transformers bf16)", "onnx": "llmcourse onnx (ORT 4-bit q4x; default)",
+             "onnx-fp32": "llmcourse onnx (ORT float32)",
              "llama_cpp": "llama.cpp (same Q4_1 GGUF)"}
     med = statistics.median
     base = med(res["llama_cpp"]["tokens_per_s"]) if "llama_cpp" in res else None

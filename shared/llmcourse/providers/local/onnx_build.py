@@ -1,15 +1,21 @@
 """The ONNX copy of the local model, for the fast backend (onnx_engine.py).
 
 `prepare_onnx()` turns the bf16 safetensors cache (engine.prepare) into an ONNX model with
-onnxruntime-genai's model builder, once (~20 s of CPU), atomically, into the user cache folder:
-float32 weights (the GGUF's Q4_1 values, exactly as the bf16 copy holds them), GroupQueryAttention with
-the KV cache in and out, logits of the last position only. Why float32 (measured 2026-12-02 on 2 AVX2
-cores, no native bf16; benchmarks/local_inference.py and benchmarks/local_quality.py):
-- float32: 27 tok/s against ~5 for transformers in bf16 (emulated on such a CPU); perplexity on the
-  gate's text within 0.3% of bf16 and the same greedy replies as bf16 on the gate's prompts (but for
-  rounding-level divergences late in a reply).
-- 4-bit (MatMulNBits, asymmetric, blocks of 32, fp32 activations): 29 tok/s but rejected: re-quantizing
-  the GGUF's Q4_1 rounds each block's minimum to a whole step, and perplexity went 37.1 -> 51.9.
+onnxruntime-genai's model builder, once (~30 s of CPU), atomically, into the user cache folder:
+GroupQueryAttention with the KV cache in and out, logits of the last position only. The builder writes
+float32 weights (the GGUF's Q4_1 values, exactly as the bf16 copy holds them); onnx_q4.requantize then
+stores every projection as the GGUF's own 4-bit blocks, exactly (q4x: 2.8x fewer bytes; see there).
+
+Measured 2026-12-03 on 2 AVX512-BF16 cores (benchmarks/local_inference.py, benchmarks/local_quality.py):
+- q4x (default): ~65 tok/s against 57 for float32; perplexity 37.00 against bf16's 37.08 (float32:
+  36.99); MMLU cloze on 228 questions 32.0%, the same as bf16 (the same choice on 225); greedy replies
+  identical to bf16's over 64 tokens on 9 of 20 prompts, as float32's (the others part at rounding-level
+  ties, at the same places as float32's: bf16 and float32 arithmetic differ).
+- float32 (LLMCOURSE_ONNX_WEIGHTS=fp32), measured 2026-12-02 on 2 AVX2 cores: 27 tok/s against ~5 for
+  transformers in bf16 (emulated on such a CPU); perplexity within 0.3% of bf16.
+- the builder's own 4-bit (MatMulNBits, asymmetric, blocks of 32, fp32 activations): 29 tok/s but
+  rejected: re-quantizing the GGUF's Q4_1 rounds each block's minimum to a whole step, and perplexity
+  went 37.1 -> 51.9.
 - 8-bit with int8 activations (accuracy_level 4): 41 tok/s and perplexity within 1%, but rejected: it
   changes greedy answers ("L'Etoile, la Marseur. France" for the capital of France).
 - 8-bit with fp32 activations (accuracy_level 1): 0.9 tok/s (no fast kernel for it on AVX2).
@@ -35,10 +41,23 @@ PRECISION = "fp32"
 # key=value pairs for the builder's --extra_options; changing them changes the cache folder's name
 EXTRA_OPTIONS = {"shared_embeddings": "false", "prune_lm_head": "true"}
 VERSION = 3   # bump when the build changes in a way the options above do not show
+WEIGHTS = ("q4x", "fp32")   # the builder's float32 rewritten as exact 4-bit blocks (onnx_q4), or left as is
+
+
+def onnx_weights() -> str:
+    """Which weights the ONNX build stores: LLMCOURSE_ONNX_WEIGHTS, q4x by default."""
+    w = (os.environ.get("LLMCOURSE_ONNX_WEIGHTS") or "q4x").strip().lower()
+    if w not in WEIGHTS:
+        raise LLMCourseError(f"LLMCOURSE_ONNX_WEIGHTS={w!r} is not one of {', '.join(WEIGHTS)}.")
+    return w
 
 
 def onnx_variant() -> str:
     """A short name for the build settings (part of the cache folder's name)."""
+    if PRECISION == "fp32" and onnx_weights() == "q4x":
+        from .onnx_q4 import VERSION as Q4_VERSION
+
+        return f"q4x-v{VERSION}.{Q4_VERSION}"
     if PRECISION in ("int4", "int8"):
         sym = "s" if EXTRA_OPTIONS.get("is_symmetric") == "true" else "a"
         return (f"{PRECISION}-{sym}{EXTRA_OPTIONS.get('block_size', '32')}-acc{EXTRA_OPTIONS.get('accuracy_level', '0')}"
@@ -85,10 +104,17 @@ def prepare_onnx(source: Path, *, force: bool = False, verbose: bool = True) -> 
         raise LLMCourseError(f"Building the ONNX model failed (exit {proc.returncode}); use "
                              f"LLMCOURSE_LOCAL_BACKEND=torch meanwhile. Builder output:\n{proc.stderr[-3000:]}")
     shutil.rmtree(tmp / "build-cache", ignore_errors=True)
+    counts = None
+    if PRECISION == "fp32" and onnx_weights() == "q4x":
+        from .onnx_q4 import requantize
+
+        counts = requantize(tmp)
     (tmp / "llmcourse.json").write_text(json.dumps({"source": str(source), "precision": PRECISION,
-                                                     "extra_options": EXTRA_OPTIONS, "version": VERSION}))
+                                                     "extra_options": EXTRA_OPTIONS, "version": VERSION,
+                                                     "variant": onnx_variant(), "projections": counts}))
     shutil.rmtree(target, ignore_errors=True)
     tmp.rename(target)
     if verbose:
-        print(f"Built in {time.perf_counter() - t0:.1f} s.", flush=True)
+        kept = f"; {counts['q4']} projections as 4-bit blocks, {counts['float32']} float32" if counts else ""
+        print(f"Built in {time.perf_counter() - t0:.1f} s{kept}.", flush=True)
     return target
