@@ -1,4 +1,4 @@
-"""The fast local backend (ONNX Runtime, float32, batched): the default only when it passes the quality
+"""The fast local backend (ONNX Runtime, the GGUF's exact 4-bit blocks, batched): the default only when it passes the quality
 gate, the provider's features (stream, JSON schema) on it, and batching that decodes concurrent
 requests together without changing any of them.
 
@@ -36,8 +36,8 @@ def ref():
 def test_the_default_backend_is_the_one_the_quality_gate_passes(fast, ref):
     """The ONNX backend is the default only once it holds the bf16 engine's quality (perplexity within 3%:
     the cheapest of the gate's three measures; benchmarks/local_quality.py prints all three). Measured
-    2026-12-02: int4 ONNX 51.9 against bf16 37.1 on the gate's text (rejected); float32 ONNX 37.0 (-0.3%):
-    the default."""
+    2026-12-02: int4 ONNX 51.9 against bf16 37.1 on the gate's text (rejected); float32 ONNX 37.0 (-0.3%).
+    2026-12-03: q4x (the GGUF's own 4-bit blocks, onnx_q4.py) 36.99 (-0.3%): the default."""
     from llmcourse.providers.local import engine as local_engine
 
     p_ref, p_fast = gate.perplexity_torch(ref), gate.perplexity_fast(fast)
@@ -45,6 +45,14 @@ def test_the_default_backend_is_the_one_the_quality_gate_passes(fast, ref):
     assert local_engine.DEFAULT_FAST == passes, (
         f"perplexity bf16 {p_ref:.2f}, onnx {p_fast:.2f}: set DEFAULT_FAST = {passes} in providers/local/engine.py")
     assert 5 < p_ref < 200 and 5 < p_fast < 500, (p_ref, p_fast)  # both real language models on real text
+
+
+def test_the_default_onnx_model_holds_the_gguf_4_bit_blocks(fast):
+    """Every projection of the 30 layers (qkv, o, gate, up, down) read back as 4-bit blocks; only the
+    output head (the GGUF's 8-bit embedding) stays float32."""
+    info = json.loads((fast.onnx_dir / "llmcourse.json").read_text())
+    assert info["variant"].startswith("q4x")
+    assert info["projections"] == {"q4": 30 * 5, "float32": 1}
 
 
 def test_stream_joins_to_generate_and_counts_tokens(fast):

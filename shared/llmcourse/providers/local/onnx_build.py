@@ -4,7 +4,12 @@
 onnxruntime-genai's model builder, once (~30 s of CPU), atomically, into the user cache folder:
 GroupQueryAttention with the KV cache in and out, logits of the last position only. The builder writes
 float32 weights (the GGUF's Q4_1 values, exactly as the bf16 copy holds them); onnx_q4.requantize then
-stores every projection as the GGUF's own 4-bit blocks, exactly (q4x: 2.8x fewer bytes; see there).
+stores every projection as the GGUF's own 4-bit blocks (q4x; see there) and the float32 copy goes.
+
+Why not both, the 4-bit copy for one-row steps and the float32 one for wider passes (a prompt, a
+batch), where ONNX Runtime's 4-bit kernel with float32 activations scales worse (2 rows: 27.6 ms a step
+against 21.1; a 400-token prompt: 377 ms against 372)? Tried: it loads in 4.8 s instead of 1.3 and
+peaks at 1,151 MB instead of 636, and every notebook pays the load.
 
 Measured 2026-12-03 on 2 AVX512-BF16 cores (benchmarks/local_inference.py, benchmarks/local_quality.py):
 - q4x (default): ~65 tok/s against 57 for float32; perplexity 37.00 against bf16's 37.08 (float32:
@@ -45,33 +50,29 @@ WEIGHTS = ("q4x", "fp32")   # the builder's float32 rewritten as exact 4-bit blo
 
 
 def onnx_weights() -> str:
-    """Which weights the ONNX build stores: LLMCOURSE_ONNX_WEIGHTS, q4x by default."""
+    """Which weights the ONNX model stores: LLMCOURSE_ONNX_WEIGHTS, q4x by default (or fp32)."""
     w = (os.environ.get("LLMCOURSE_ONNX_WEIGHTS") or "q4x").strip().lower()
     if w not in WEIGHTS:
         raise LLMCourseError(f"LLMCOURSE_ONNX_WEIGHTS={w!r} is not one of {', '.join(WEIGHTS)}.")
     return w
 
 
-def onnx_variant() -> str:
+def onnx_variant(weights: str | None = None) -> str:
     """A short name for the build settings (part of the cache folder's name)."""
-    if PRECISION == "fp32" and onnx_weights() == "q4x":
+    if (weights or onnx_weights()) == "q4x":
         from .onnx_q4 import VERSION as Q4_VERSION
 
         return f"q4x-v{VERSION}.{Q4_VERSION}"
-    if PRECISION in ("int4", "int8"):
-        sym = "s" if EXTRA_OPTIONS.get("is_symmetric") == "true" else "a"
-        return (f"{PRECISION}-{sym}{EXTRA_OPTIONS.get('block_size', '32')}-acc{EXTRA_OPTIONS.get('accuracy_level', '0')}"
-                f"-v{VERSION}")
     return f"{PRECISION}-v{VERSION}"
 
 
-def onnx_dir() -> Path:
-    """The folder holding the ONNX model (may not exist yet)."""
-    return cache_dir("models") / f"{model_info().api_id.lower()}-onnx-{onnx_variant()}"
+def onnx_dir(weights: str | None = None) -> Path:
+    """The folder holding the ONNX model with these weights (default: onnx_weights(); may not exist yet)."""
+    return cache_dir("models") / f"{model_info().api_id.lower()}-onnx-{onnx_variant(weights)}"
 
 
-def onnx_is_cached() -> bool:
-    d = onnx_dir()
+def onnx_is_cached(weights: str | None = None) -> bool:
+    d = onnx_dir(weights)
     return (d / "model.onnx").exists() and (d / "llmcourse.json").exists()
 
 
@@ -81,40 +82,59 @@ def onnx_available() -> bool:
 
 
 def prepare_onnx(source: Path, *, force: bool = False, verbose: bool = True) -> Path:
-    """Build the ONNX model from the bf16 folder `source` once (atomic: a crash leaves no half cache)."""
-    target = onnx_dir()
-    if onnx_is_cached() and not force:
+    """Build the ONNX model from the bf16 folder `source` once (atomic: a crash leaves no half cache):
+    float32 from the builder, then (unless LLMCOURSE_ONNX_WEIGHTS=fp32) rewritten as q4x. Returns its
+    folder."""
+    weights = onnx_weights()
+    target = onnx_dir(weights)
+    if onnx_is_cached(weights) and not force:
         return target
     if not onnx_available():
         raise LLMCourseError("The fast local backend needs onnxruntime and onnxruntime-genai: run `make setup`, "
                              "or use LLMCOURSE_LOCAL_BACKEND=torch.")
     if verbose:
-        print(f"Building the ONNX model ({onnx_variant()}) in {target} (once, ~30 s)...", flush=True)
+        print(f"Building the ONNX model ({onnx_variant(weights)}) in {target} (once, ~30 s)...", flush=True)
     t0 = time.perf_counter()
-    tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    built = _fresh_tmp(target, "fp32")
     extra = [f"{k}={v}" for k, v in EXTRA_OPTIONS.items()]
-    cmd = [sys.executable, "-m", BUILDER, "-i", str(source), "-o", str(tmp), "-p", PRECISION, "-e", "cpu",
-           "-c", str(tmp / "build-cache"), "--extra_options", *extra]
+    cmd = [sys.executable, "-m", BUILDER, "-i", str(source), "-o", str(built), "-p", PRECISION, "-e", "cpu",
+           "-c", str(built / "build-cache"), "--extra_options", *extra]
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TQDM_DISABLE="1")
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if proc.returncode != 0 or not (tmp / "model.onnx").exists():
-        shutil.rmtree(tmp, ignore_errors=True)
+    if proc.returncode != 0 or not (built / "model.onnx").exists():
+        shutil.rmtree(built, ignore_errors=True)
         raise LLMCourseError(f"Building the ONNX model failed (exit {proc.returncode}); use "
                              f"LLMCOURSE_LOCAL_BACKEND=torch meanwhile. Builder output:\n{proc.stderr[-3000:]}")
-    shutil.rmtree(tmp / "build-cache", ignore_errors=True)
+    shutil.rmtree(built / "build-cache", ignore_errors=True)
     counts = None
-    if PRECISION == "fp32" and onnx_weights() == "q4x":
+    tmp = built
+    if weights == "q4x":
         from .onnx_q4 import requantize
 
-        counts = requantize(tmp)
+        tmp = _fresh_tmp(target, "q4x")
+        try:
+            for f in built.iterdir():
+                if f.is_file() and not f.name.startswith("model.onnx"):
+                    shutil.copy2(f, tmp / f.name)
+            counts = requantize(built, tmp)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        finally:
+            shutil.rmtree(built, ignore_errors=True)
     (tmp / "llmcourse.json").write_text(json.dumps({"source": str(source), "precision": PRECISION,
                                                      "extra_options": EXTRA_OPTIONS, "version": VERSION,
-                                                     "variant": onnx_variant(), "projections": counts}))
+                                                     "variant": onnx_variant(weights), "projections": counts}))
     shutil.rmtree(target, ignore_errors=True)
     tmp.rename(target)
     if verbose:
-        kept = f"; {counts['q4']} projections as 4-bit blocks, {counts['float32']} float32" if counts else ""
+        kept = f"; {counts['q4']} projections as exact 4-bit blocks, {counts['float32']} float32" if counts else ""
         print(f"Built in {time.perf_counter() - t0:.1f} s{kept}.", flush=True)
     return target
+
+
+def _fresh_tmp(target: Path, tag: str) -> Path:
+    tmp = target.with_name(target.name + f".tmp-{tag}-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    return tmp

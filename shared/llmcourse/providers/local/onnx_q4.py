@@ -61,16 +61,14 @@ def q4_blocks(w):
     return q.astype(np.uint8), fit_d.astype(np.float32), fit_m.astype(np.float32)
 
 
-def requantize(folder: Path) -> dict:
-    """Rewrite `folder`/model.onnx (float32, from the builder) in place with exact 4-bit projections.
-
-    Returns counts: {"q4": projections rewritten, "float32": left as they were}."""
+def requantize(source: Path, target: Path) -> dict:
+    """Write `target`/model.onnx: `source`/model.onnx (float32, from the builder) with exact 4-bit
+    projections. Returns counts: {"q4": projections rewritten, "float32": left as they were}."""
     import numpy as np
     import onnx
     from onnx import helper, numpy_helper
 
-    path = Path(folder) / "model.onnx"
-    model = onnx.load(str(path))
+    model = onnx.load(str(Path(source) / "model.onnx"))
     inits = {i.name: i for i in model.graph.initializer}
     nodes, drop, added = [], set(), []
     counts = {"q4": 0, "float32": 0}
@@ -112,7 +110,5 @@ def requantize(folder: Path) -> dict:
     model.graph.initializer.extend(keep)
     del model.graph.node[:]
     model.graph.node.extend(nodes)
-    data = path.with_name("model.onnx.data")
-    data.unlink(missing_ok=True)
-    onnx.save(model, str(path), save_as_external_data=True, location=data.name)
+    onnx.save(model, str(Path(target) / "model.onnx"), save_as_external_data=True, location="model.onnx.data")
     return counts
