@@ -48,11 +48,11 @@ def test_the_default_backend_is_the_one_the_quality_gate_passes(fast, ref):
 
 
 def test_the_default_onnx_model_holds_the_gguf_4_bit_blocks(fast):
-    """Every projection of the 30 layers (qkv, o, gate, up, down) read back as 4-bit blocks; only the
-    output head (the GGUF's 8-bit embedding) stays float32."""
+    """Every projection of the 30 layers (qkv, o, gate, up, down) read back as 4-bit blocks; the output
+    head (the GGUF's 8-bit embedding) scores in 8 bits, its best words again in float32."""
     info = json.loads((fast.onnx_dir / "llmcourse.json").read_text())
     assert info["variant"].startswith("q4x")
-    assert info["projections"] == {"q4": 30 * 5, "float32": 1}
+    assert info["projections"] == {"q4": 30 * 5, "float32": 0, "head": "8-bit, top exact"}
 
 
 def test_stream_joins_to_generate_and_counts_tokens(fast):
@@ -110,3 +110,44 @@ def test_chat_on_the_onnx_backend(monkeypatch, fast):
                       "required": ["colour", "n"]})
     data = json.loads(js.text)
     assert set(data) == {"colour", "n"} and 1 <= data["n"] <= 9
+
+
+def test_a_prompt_that_begins_like_a_recent_one_reads_only_the_rest_and_answers_the_same(fast):
+    """The prefix store: the chat template's system prompt (and a repeated question) is read once; the
+    reply is the one a fresh read gives, token for token."""
+    store = fast.decoder.prefixes
+    question = [{"role": "user", "content": "Name three primary colours."}]
+    ids = fast.encode_chat(question)[0].tolist()
+
+    store.clear()
+    fresh = list(fast.submit(ids, max_tokens=24))
+    assert len(store.entries) == 1                                      # the prompt is kept ...
+
+    store.clear()
+    fast.generate([{"role": "user", "content": "Hello, who are you?"}], max_tokens=2)   # another question
+    hits, reused = store.hits, store.reused_tokens
+    again = list(fast.submit(ids, max_tokens=24))
+    shared = next(i for i, (a, b) in enumerate(zip(ids, fast.encode_chat(
+        [{"role": "user", "content": "Hello, who are you?"}])[0].tolist())) if a != b)
+    assert store.hits == hits + 1 and store.reused_tokens - reused == shared   # ... the system prompt reused
+    assert shared >= 20                                                         # (SmolLM2's is ~30 tokens)
+    assert again == fresh
+
+
+def test_the_prefix_store_keeps_recent_prompts_within_its_limit():
+    import numpy as np
+
+    from llmcourse.providers.local.batching import PrefixStore
+
+    store = PrefixStore(limit=10)
+    kv = lambda n: [np.full((1, n, 2), n, np.float32)]            # noqa: E731  (one buffer, n positions)
+    store.add([1, 2, 3, 4], kv(4))
+    store.add([1, 2, 3, 4, 5, 6], kv(6))                          # extends the first: replaces it
+    assert list(store.entries) == [(1, 2, 3, 4, 5, 6)]
+    n, found = store.longest([1, 2, 3, 9])
+    assert n == 3 and found[0].shape == (1, 6, 2)
+    store.add([7, 8, 9, 10, 11], kv(5))                           # 6 + 5 > 10: the least recent goes
+    assert list(store.entries) == [(7, 8, 9, 10, 11)]
+    assert store.longest([5, 5])[0] == 0
+    store.add(list(range(20)), kv(20))                            # longer than the limit: not kept
+    assert (tuple(range(20))) not in store.entries

@@ -3,7 +3,11 @@ pass, so 4 concurrent chats read the weights once per token instead of 4 times.
 
 One worker thread owns the ONNX Runtime session and the KV cache. A request (`Job`) waits in a queue;
 at the next step boundary the worker reads its prompt alone (prefill, into a free row of the cache),
-then the request joins the batch: each step feeds every row's last token, one forward pass for all.
+then the request joins the batch. Reading a prompt is the costly part (a 40-token prompt takes about
+as long as 4 decoding steps: every token goes through every weight), and most prompts start alike (the
+chat template's system prompt, the same question with 4 answer choices), so the keys and values of
+recent prompts are kept (`PrefixStore`) and a new prompt reads only what follows its longest shared
+beginning. Then each step feeds every row's last token, one forward pass for all: each step feeds every row's last token, one forward pass for all.
 A row leaves when it ends (end-of-turn token, `max_tokens`, or cancelled: a closed stream or a
 disconnected client), and the last row moves into its place. Tokens go to each job's own unbounded
 queue, so a slow reader never holds the batch up.
@@ -26,6 +30,8 @@ import numpy as np
 
 MAX_BATCH = 8          # rows decoded together; more requests wait for a free row
 MIN_CAPACITY = 256     # positions per row in the KV buffers at first (doubled as needed)
+PREFIX_TOKENS = 2048   # positions of recent prompts kept for reuse, in all (46 KB each for this model)
+MIN_SHARED = 8         # shorter shared beginnings are read again (copying them saves too little)
 
 
 @dataclass
@@ -143,6 +149,57 @@ class KVCache:
         for b in self.buffers:
             b[dst, :, :length] = b[src, :, :length]
 
+    def read(self, row: int, length: int) -> list[np.ndarray]:
+        """Copies of the first `length` positions of `row` in every buffer."""
+        return [b[row, :, :length].copy() for b in self.buffers]
+
+    def write(self, row: int, saved: list[np.ndarray], length: int) -> None:
+        """Put the first `length` positions of `saved` (from `read`) into `row`."""
+        for b, v in zip(self.buffers, saved):
+            b[row, :, :length] = v[:, :length]
+
+
+class PrefixStore:
+    """The keys and values of recent prompts, so a prompt that begins like one of them skips that part.
+
+    Least recently used first out, `limit` positions in all. A prompt's keys and values depend only on
+    its tokens (causal attention), so reusing them gives what reading the prompt again would."""
+
+    def __init__(self, limit: int = PREFIX_TOKENS):
+        self.limit = limit
+        self.entries: collections.OrderedDict[tuple, list[np.ndarray]] = collections.OrderedDict()
+        self.hits = self.reused_tokens = 0     # for tests and benchmarks
+
+    def longest(self, prompt: list[int]) -> tuple[int, list[np.ndarray] | None]:
+        """(length of the longest stored beginning of `prompt`, its keys and values)."""
+        best, found, key = 0, None, None
+        for tokens, kv in self.entries.items():
+            n = 0
+            for a, b in zip(tokens, prompt):
+                if a != b:
+                    break
+                n += 1
+            if n > best:
+                best, found, key = n, kv, tokens
+        if key is not None:
+            self.entries.move_to_end(key)
+        return best, found
+
+    def add(self, prompt: list[int], kv: list[np.ndarray]) -> None:
+        key = tuple(prompt)
+        if len(key) > self.limit:
+            return
+        self.entries.pop(key, None)
+        for tokens in list(self.entries):      # a stored prompt this one extends is redundant
+            if key[:len(tokens)] == tokens:
+                del self.entries[tokens]
+        self.entries[key] = kv
+        while sum(len(t) for t in self.entries) > self.limit:
+            self.entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self.entries.clear()
+
 
 class BatchDecoder:
     """Decodes every submitted job together, one token per job per step, on one worker thread."""
@@ -150,6 +207,7 @@ class BatchDecoder:
     def __init__(self, session, *, layers: int, kv_heads: int, head_dim: int, max_batch: int = MAX_BATCH):
         self.session, self.max_batch = session, max_batch
         self.cache = KVCache(layers, kv_heads, head_dim)
+        self.prefixes = PrefixStore()
         self._names = [(f"past_key_values.{i}.{kv}", f"present.{i}.{kv}")
                        for i in range(layers) for kv in ("key", "value")]
         self._pending: collections.deque[Job] = collections.deque()
@@ -196,8 +254,17 @@ class BatchDecoder:
         row, n = len(self._active), len(job.prompt)
         try:
             self.cache.ensure(row + 1, n + 1)
-            ids = np.asarray([job.prompt], np.int64)
+            shared, kv = self.prefixes.longest(job.prompt)
+            shared = min(shared, n - 1)          # the last token is read to get the next one's logits
+            if shared >= MIN_SHARED:
+                self.cache.write(row, kv, shared)
+                self.prefixes.hits += 1
+                self.prefixes.reused_tokens += shared
+            else:
+                shared = 0
+            ids = np.asarray([job.prompt[shared:]], np.int64)
             logits = self._run(ids, np.ones((1, n), np.int64), row, row + 1)
+            self.prefixes.add(job.prompt, self.cache.read(row, n))
             done = job.push(job.choose(logits[:, -1]))
         except BaseException as exc:
             job.finish(exc)

@@ -6,16 +6,12 @@ GroupQueryAttention with the KV cache in and out, logits of the last position on
 float32 weights (the GGUF's Q4_1 values, exactly as the bf16 copy holds them); onnx_q4.requantize then
 stores every projection as the GGUF's own 4-bit blocks (q4x; see there) and the float32 copy goes.
 
-Why not both, the 4-bit copy for one-row steps and the float32 one for wider passes (a prompt, a
-batch), where ONNX Runtime's 4-bit kernel with float32 activations scales worse (2 rows: 27.6 ms a step
-against 21.1; a 400-token prompt: 377 ms against 372)? Tried: it loads in 4.8 s instead of 1.3 and
-peaks at 1,151 MB instead of 636, and every notebook pays the load.
-
 Measured 2026-12-03 on 2 AVX512-BF16 cores (benchmarks/local_inference.py, benchmarks/local_quality.py):
-- q4x (default): ~65 tok/s against 57 for float32; perplexity 37.00 against bf16's 37.08 (float32:
-  36.99); MMLU cloze on 228 questions 32.0%, the same as bf16 (the same choice on 225); greedy replies
-  identical to bf16's over 64 tokens on 9 of 20 prompts, as float32's (the others part at rounding-level
-  ties, at the same places as float32's: bf16 and float32 arithmetic differ).
+- q4x (default): 1.2-1.3x float32's tokens/s in one run of the side-by-side benchmark (0.51-0.55x
+  llama.cpp's, against 0.42-0.44x for float32), a third less memory (635 MB peak against 982); the
+  quality gate's figures are in onnx_q4. Its 4-bit kernel scales worse than float32 over several rows
+  (2 rows 23 ms a step against 22.5, 1 row 13 against 21), so a float32 copy for wider passes was tried
+  and dropped: it loaded in 4.8 s instead of 1.3, peaked at 1,151 MB, and won nothing at 4 rows.
 - float32 (LLMCOURSE_ONNX_WEIGHTS=fp32), measured 2026-12-02 on 2 AVX2 cores: 27 tok/s against ~5 for
   transformers in bf16 (emulated on such a CPU); perplexity within 0.3% of bf16.
 - the builder's own 4-bit (MatMulNBits, asymmetric, blocks of 32, fp32 activations): 29 tok/s but

@@ -7,17 +7,26 @@ blocks back out of the float32 weights (q from m = the block's minimum and d = i
 minimum has q = 0 and the maximum q = 15 by construction of Q4_1; then d and m fitted to the block's
 32 weights, which undoes most of the bf16 rounding) and stores each projection as
 
-    x @ W  =  MatMulNBits(x, q - 8, d)  +  blocksum(x) @ (m + 8 d)
+    x @ W  =  MatMulNBits(x, q - 8, d)  +  blocksum(x) @ (m + 8 d),   blocksum(x) = x @ E
 
 ONNX Runtime's 4-bit kernel (blocks of 32, symmetric, float32 activations: accuracy_level 1) does the
 first term reading half a byte per weight; the second is the per-block offset that a 4-bit zero
-point cannot hold exactly (Q4_1's m is not a whole number of steps), a matmul 1/32 the size. Letting
+point cannot hold exactly (Q4_1's m is not a whole number of steps), a matmul 1/32 the size; E is
+the K x K/32 block indicator, so the sums are one small matmul (ONNX Runtime merges the identical ones
+of projections reading the same x). Letting
 the builder re-quantize instead rounds each m to a whole step: perplexity 37.1 -> 51.9 (rejected).
 
-Int8 activations (accuracy_level 4) are faster still (102 tok/s against 65 here) but change greedy
-answers ("L'Etoile, la Marsebeau" for the capital of France), so they are not used. The output
-projection (the Q8_0 embedding, transposed) stays float32: ONNX Runtime has no fast 8-bit kernel with
-float32 activations.
+Int8 activations (accuracy_level 4) everywhere are faster still (102 tok/s against 65 in one
+measurement, 2026-12-03) but change greedy answers ("L'Etoile, la Marsebeau" for the capital of
+France), so the projections keep float32 activations. The output head (the GGUF's Q8_0 embedding,
+transposed; 49,152 words) is the one place they are used, and only to rank: every word is scored with
+8-bit weights and int8 activations, then the best HEAD_TOP are scored again in float32 and put back
+(exact_top_head). A greedy reply depends only on those; a step over 2-8 rows takes 2-5 ms less.
+
+Quality gate (benchmarks/local_quality.py's measures, 2026-12-03): perplexity 37.03 against bf16's
+37.08 and float32's 36.99; MMLU cloze on 228 questions 32.0%, as bf16 (the same choice on 224); greedy
+replies over 64 tokens equal to bf16's on 9 of 20 prompts, exactly as float32's (the rest part at
+rounding-level ties, at the same tokens as float32's).
 
 A weight that does not read back as 4-bit blocks (another model, a float GGUF) keeps its float32
 MatMul, so the pass never changes a weight by more than bf16 rounding does.
@@ -27,9 +36,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-VERSION = 2          # bump when the rewrite changes (it names the cache folder)
+VERSION = 5          # bump when the rewrite changes (it names the cache folder)
 BLOCK = 32
 ACCURACY_LEVEL = 1   # float32 activations (see above)
+FUSE = True          # projections reading the same input become one matmul (see requantize)
+HEAD_TOP = 64        # output head: 8-bit scores for every word, float32 for the best HEAD_TOP (0: float32)
 
 
 def q4_blocks(w):
@@ -70,41 +81,67 @@ def requantize(source: Path, target: Path) -> dict:
 
     model = onnx.load(str(Path(source) / "model.onnx"))
     inits = {i.name: i for i in model.graph.initializer}
-    nodes, drop, added = [], set(), []
-    counts = {"q4": 0, "float32": 0}
+    blocks = {}                                     # node name -> (q, d, m) of its weight
     for node in model.graph.node:
         weight = node.input[1] if node.op_type == "MatMul" and len(node.input) == 2 else None
-        blocks = q4_blocks(numpy_helper.to_array(inits[weight]).astype(np.float32)) \
-            if weight in inits and not weight.startswith("lm_head") else None
-        if blocks is None:
-            counts["float32"] += weight in inits
+        if weight in inits and not weight.startswith("lm_head"):
+            found = q4_blocks(numpy_helper.to_array(inits[weight]).astype(np.float32))
+            if found is not None:
+                blocks[node.name] = found
+    # projections reading the same input (a layer's gate and up) become one wider 4-bit matmul and a
+    # Split: fewer, larger kernels (each small op costs ~10 us of a ~15 ms step)
+    groups: dict[str, list] = {}
+    for node in model.graph.node:
+        if node.name in blocks:
+            groups.setdefault(node.input[0] if FUSE else node.name, []).append(node)
+    nodes, drop, added, summers = [], set(), [], {}
+    counts = {"q4": 0, "float32": 0}
+    for node in model.graph.node:
+        if node.name not in blocks:
+            counts["float32"] += node.op_type == "MatMul" and len(node.input) == 2 and node.input[1] in inits
             nodes.append(node)
             continue
-        q, d, lo = blocks
+        group = groups[node.input[0] if FUSE else node.name]
+        if node is not group[0]:
+            continue                                # written with the group's first member
+        q, d, lo = (np.concatenate(parts, axis=0) for parts in zip(*(blocks[m.name] for m in group)))
         n, nblk, _ = q.shape
         k = nblk * BLOCK
-        counts["q4"] += 1
-        drop.add(weight)
-        x, out = node.input[0], node.output[0]
+        counts["q4"] += len(group)
+        drop.update(m.input[1] for m in group)
+        x = node.input[0]
+        name = node.input[1] + (f".with{len(group) - 1}" if len(group) > 1 else "")
+        out = node.output[0] if len(group) == 1 else node.output[0] + "/fused"
         added += [
-            numpy_helper.from_array(q[..., 0::2] | (q[..., 1::2] << 4), weight + ".q4"),
-            numpy_helper.from_array(d.reshape(-1), weight + ".q4_scales"),
-            numpy_helper.from_array(np.ascontiguousarray((lo + 8 * d).T), weight + ".q4_offsets"),
-            numpy_helper.from_array(np.array([0, 0, nblk, BLOCK], np.int64), weight + ".q4_blockshape"),
+            numpy_helper.from_array(q[..., 0::2] | (q[..., 1::2] << 4), name + ".q4"),
+            numpy_helper.from_array(d.reshape(-1), name + ".q4_scales"),
+            numpy_helper.from_array(np.ascontiguousarray((lo + 8 * d).T), name + ".q4_offsets"),
         ]
+        if k not in summers:      # x @ E sums each block of 32 inputs (one shared per width; 1 op, not 2)
+            summers[k] = f"llmcourse.block_sums_{k}"
+            added.append(numpy_helper.from_array(np.repeat(np.eye(nblk, dtype=np.float32), BLOCK, axis=0), summers[k]))
         nodes += [
-            helper.make_node("MatMulNBits", [x, weight + ".q4", weight + ".q4_scales"], [out + "/q4"],
+            helper.make_node("MatMulNBits", [x, name + ".q4", name + ".q4_scales"], [out + "/q4"],
                              name=node.name + "/Q4", domain="com.microsoft", K=k, N=n, bits=4,
                              block_size=BLOCK, accuracy_level=ACCURACY_LEVEL),
-            helper.make_node("Reshape", [x, weight + ".q4_blockshape"], [out + "/blocks"], name=node.name + "/Blocks"),
-            helper.make_node("ReduceSum", [out + "/blocks", "llmcourse.last_axis"], [out + "/blocksum"],
-                             keepdims=0, name=node.name + "/BlockSum"),
-            helper.make_node("MatMul", [out + "/blocksum", weight + ".q4_offsets"], [out + "/offset"],
+            helper.make_node("MatMul", [x, summers[k]], [out + "/blocksum"], name=node.name + "/BlockSum"),
+            helper.make_node("MatMul", [out + "/blocksum", name + ".q4_offsets"], [out + "/offset"],
                              name=node.name + "/Offset"),
             helper.make_node("Add", [out + "/q4", out + "/offset"], [out], name=node.name + "/AddOffset"),
         ]
-    if counts["q4"]:
-        added.append(numpy_helper.from_array(np.array([-1], np.int64), "llmcourse.last_axis"))
+        if len(group) > 1:
+            sizes = [blocks[m.name][0].shape[0] for m in group]
+            added.append(numpy_helper.from_array(np.array(sizes, np.int64), name + ".split"))
+            nodes.append(helper.make_node("Split", [out, name + ".split"], [m.output[0] for m in group], axis=-1,
+                                          name=node.name + "/Split"))
+    head = next((n for n in nodes if n.op_type == "MatMul" and n.input[1].startswith("lm_head")), None)
+    if HEAD_TOP and head is not None:
+        w = numpy_helper.to_array(inits[head.input[1]]).astype(np.float32)
+        nodes[nodes.index(head):nodes.index(head) + 1], head_inits = exact_top_head(head, w)
+        added += head_inits
+        drop.add(head.input[1])
+        counts["float32"] -= 1
+        counts["head"] = "8-bit, top exact"
     keep = [i for i in model.graph.initializer if i.name not in drop] + added
     del model.graph.initializer[:]
     model.graph.initializer.extend(keep)
@@ -112,3 +149,40 @@ def requantize(source: Path, target: Path) -> dict:
     model.graph.node.extend(nodes)
     onnx.save(model, str(Path(target) / "model.onnx"), save_as_external_data=True, location="model.onnx.data")
     return counts
+
+
+def exact_top_head(node, w):
+    """The output head `node` (h @ W, W: [hidden, vocab] float32) as nodes that score every word with
+    8-bit weights and int8 activations (ONNX Runtime's fast kernel; W is the GGUF's Q8_0 embedding, so its
+    8-bit blocks lose only bf16 rounding), then recompute the best HEAD_TOP words exactly in float32 and
+    put them back. The words that decide a greedy reply, and nearly all of a softmax's mass, are float32's
+    to the last bit; the rest are off by int8 rounding of h (~0.4%). Returns (nodes, initializers)."""
+    import numpy as np
+    from onnx import helper, numpy_helper
+
+    k, v = w.shape
+    blocks = np.ascontiguousarray(w.T).reshape(v, k // BLOCK, BLOCK)
+    d = np.abs(blocks).max(-1) / 127.0
+    q = np.rint(blocks / np.where(d == 0, 1.0, d)[..., None]).clip(-127, 127)
+    h, out, name = node.input[0], node.output[0], node.input[1]
+    inits = [numpy_helper.from_array((q + 128).astype(np.uint8), name + ".q8"),
+             numpy_helper.from_array(d.astype(np.float32).reshape(-1), name + ".q8_scales"),
+             numpy_helper.from_array(np.ascontiguousarray(w.T), name + ".rows"),          # vocab x hidden
+             numpy_helper.from_array(np.array([HEAD_TOP], np.int64), name + ".top"),
+             numpy_helper.from_array(np.array([-1], np.int64), name + ".last_axis")]
+    nodes = [
+        helper.make_node("MatMulNBits", [h, name + ".q8", name + ".q8_scales"], [out + "/all"], name=node.name + "/Q8",
+                         domain="com.microsoft", K=k, N=v, bits=8, block_size=BLOCK, accuracy_level=4),
+        helper.make_node("TopK", [out + "/all", name + ".top"], [out + "/top_scores", out + "/top"], axis=-1,
+                         name=node.name + "/TopK"),
+        helper.make_node("Gather", [name + ".rows", out + "/top"], [out + "/top_rows"], axis=0,
+                         name=node.name + "/Rows"),                                         # B x 1 x top x hidden
+        helper.make_node("Unsqueeze", [h, name + ".last_axis"], [out + "/h_col"], name=node.name + "/Column"),
+        helper.make_node("MatMul", [out + "/top_rows", out + "/h_col"], [out + "/exact_col"],
+                         name=node.name + "/Exact"),                                        # B x 1 x top x 1
+        helper.make_node("Squeeze", [out + "/exact_col", name + ".last_axis"], [out + "/exact"],
+                         name=node.name + "/ExactFlat"),
+        helper.make_node("ScatterElements", [out + "/all", out + "/top", out + "/exact"], [out], axis=-1,
+                         name=node.name + "/PutBack"),
+    ]
+    return nodes, inits
