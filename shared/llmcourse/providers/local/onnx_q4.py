@@ -25,8 +25,8 @@ transposed; 49,152 words) is the one place they are used, and only to rank: ever
 
 Quality gate (benchmarks/local_quality.py's measures, 2026-12-03): perplexity 37.03 against bf16's
 37.08 and float32's 36.99; MMLU cloze on 228 questions 32.0%, as bf16 (the same choice on 224); greedy
-replies over 64 tokens equal to bf16's on 9 of 20 prompts, exactly as float32's (the rest part at
-rounding-level ties, at the same tokens as float32's).
+replies over 64 tokens equal to bf16's on 9 of 20 prompts, as float32's (the rest part at
+rounding-level ties, 8 of 11 at the same token as float32's).
 
 A weight that does not read back as 4-bit blocks (another model, a float GGUF) keeps its float32
 MatMul, so the pass never changes a weight by more than bf16 rounding does.
