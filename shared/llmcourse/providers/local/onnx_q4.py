@@ -12,9 +12,8 @@ minimum has q = 0 and the maximum q = 15 by construction of Q4_1; then d and m f
 ONNX Runtime's 4-bit kernel (blocks of 32, symmetric, float32 activations: accuracy_level 1) does the
 first term reading half a byte per weight; the second is the per-block offset that a 4-bit zero
 point cannot hold exactly (Q4_1's m is not a whole number of steps), a matmul 1/32 the size; E is
-the K x K/32 block indicator, so the sums are one small matmul (ONNX Runtime merges the identical ones
-of projections reading the same x). Letting
-the builder re-quantize instead rounds each m to a whole step: perplexity 37.1 -> 51.9 (rejected).
+the K x K/32 block indicator, so the sums are one small matmul. Letting the builder re-quantize
+instead rounds each m to a whole step: perplexity 37.1 -> 51.9 (rejected).
 
 Int8 activations (accuracy_level 4) everywhere are faster still (102 tok/s against 65 in one
 measurement, 2026-12-03) but change greedy answers ("L'Etoile, la Marsebeau" for the capital of
