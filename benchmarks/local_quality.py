@@ -1,5 +1,5 @@
-"""The quality gate of the fast local backend: the float32 ONNX engine against the bf16 transformers
-engine, on the same weights (issue 15, item 2).
+"""The quality gate of the fast local backend: the ONNX engine (q4x by default; LLMCOURSE_ONNX_WEIGHTS=fp32
+for float32) against the bf16 transformers engine, on the same weights (issue 15, item 2).
 
     python benchmarks/local_quality.py [--prompts 20] [--tokens 64] [--per-subject 4]
 

