@@ -1,7 +1,8 @@
 """Local engine figures, side by side in one run: each llmcourse backend (transformers bf16; ONNX
 Runtime with the GGUF's exact 4-bit blocks, the default, and with float32 weights) and llama.cpp on the
 same GGUF, for the same prompt and greedy settings: tokens/s for a 128-token reply, time to first
-token, peak RSS, and the ratio to llama.cpp. Also the cold set-up (GGUF -> bf16 safetensors -> ONNX, what `make setup` does once) and warm load times.
+token, peak RSS, and the ratio to llama.cpp. Also the cold set-up (GGUF -> bf16 safetensors -> ONNX,
+what `make setup` does once) and warm load times.
 
     python benchmarks/local_inference.py [--runs 3] [--rounds 2] [--threads N]
 
