@@ -37,7 +37,7 @@ def test_the_default_backend_is_the_one_the_quality_gate_passes(fast, ref):
     """The ONNX backend is the default only once it holds the bf16 engine's quality (perplexity within 3%:
     the cheapest of the gate's three measures; benchmarks/local_quality.py prints all three). Measured
     2026-12-02: int4 ONNX 51.9 against bf16 37.1 on the gate's text (rejected); float32 ONNX 37.0 (-0.3%).
-    2026-12-03: q4x (the GGUF's own 4-bit blocks, onnx_q4.py) 36.99 (-0.3%): the default."""
+    2026-12-03: q4x (the GGUF's own 4-bit blocks, onnx_q4.py) 37.03 (-0.1%): the default."""
     from llmcourse.providers.local import engine as local_engine
 
     p_ref, p_fast = gate.perplexity_torch(ref), gate.perplexity_fast(fast)
@@ -132,6 +132,10 @@ def test_a_prompt_that_begins_like_a_recent_one_reads_only_the_rest_and_answers_
     assert store.hits == hits + 1 and store.reused_tokens - reused == shared   # ... the system prompt reused
     assert shared >= 20                                                         # (SmolLM2's is ~30 tokens)
     assert again == fresh
+
+    reused = store.reused_tokens                    # the same question again: all but its last token
+    assert list(fast.submit(ids, max_tokens=24)) == fresh
+    assert store.reused_tokens - reused == len(ids) - 1
 
 
 def test_the_prefix_store_keeps_recent_prompts_within_its_limit():

@@ -91,7 +91,22 @@ def prepare_onnx(source: Path, *, force: bool = False, verbose: bool = True) -> 
     if verbose:
         print(f"Building the ONNX model ({onnx_variant(weights)}) in {target} (once, ~30 s)...", flush=True)
     t0 = time.perf_counter()
+    for stale in target.parent.glob(target.name + ".tmp-*"):       # left by a build that was killed
+        if not _alive(stale.name.rsplit("-", 1)[-1]):
+            shutil.rmtree(stale, ignore_errors=True)
     built = _fresh_tmp(target, "fp32")
+    try:
+        counts = _build(source, built, target, weights)
+    finally:
+        shutil.rmtree(built, ignore_errors=True)
+    if verbose:
+        kept = f"; {counts['q4']} projections as exact 4-bit blocks, {counts['float32']} float32" if counts else ""
+        print(f"Built in {time.perf_counter() - t0:.1f} s{kept}.", flush=True)
+    return target
+
+
+def _build(source: Path, built: Path, target: Path, weights: str) -> dict | None:
+    """Run the builder into `built`, rewrite it as q4x if asked, and move the result to `target`."""
     extra = [f"{k}={v}" for k, v in EXTRA_OPTIONS.items()]
     cmd = [sys.executable, "-m", BUILDER, "-i", str(source), "-o", str(built), "-p", PRECISION, "-e", "cpu",
            "-c", str(built / "build-cache"), "--extra_options", *extra]
@@ -104,29 +119,38 @@ def prepare_onnx(source: Path, *, force: bool = False, verbose: bool = True) -> 
     shutil.rmtree(built / "build-cache", ignore_errors=True)
     counts = None
     tmp = built
-    if weights == "q4x":
-        from .onnx_q4 import requantize
+    try:
+        if weights == "q4x":
+            from .onnx_q4 import requantize
 
-        tmp = _fresh_tmp(target, "q4x")
-        try:
+            tmp = _fresh_tmp(target, "q4x")
             for f in built.iterdir():
                 if f.is_file() and not f.name.startswith("model.onnx"):
                     shutil.copy2(f, tmp / f.name)
             counts = requantize(built, tmp)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        finally:
-            shutil.rmtree(built, ignore_errors=True)
-    (tmp / "llmcourse.json").write_text(json.dumps({"source": str(source), "precision": PRECISION,
-                                                     "extra_options": EXTRA_OPTIONS, "version": VERSION,
-                                                     "variant": onnx_variant(weights), "projections": counts}))
-    shutil.rmtree(target, ignore_errors=True)
-    tmp.rename(target)
-    if verbose:
-        kept = f"; {counts['q4']} projections as exact 4-bit blocks, {counts['float32']} float32" if counts else ""
-        print(f"Built in {time.perf_counter() - t0:.1f} s{kept}.", flush=True)
-    return target
+        (tmp / "llmcourse.json").write_text(json.dumps({"source": str(source), "precision": PRECISION,
+                                                         "weights": weights, "extra_options": EXTRA_OPTIONS,
+                                                         "version": VERSION, "variant": onnx_variant(weights),
+                                                         "projections": counts}))
+        shutil.rmtree(target, ignore_errors=True)
+        try:
+            tmp.rename(target)
+        except OSError:
+            if not onnx_is_cached(weights):      # another process finished the same build first: use it
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return counts
+
+
+def _alive(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _fresh_tmp(target: Path, tag: str) -> Path:

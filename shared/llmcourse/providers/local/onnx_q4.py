@@ -20,7 +20,9 @@ measurement, 2026-12-03) but change greedy answers ("L'Etoile, la Marsebeau" for
 France), so the projections keep float32 activations. The output head (the GGUF's Q8_0 embedding,
 transposed; 49,152 words) is the one place they are used, and only to rank: every word is scored with
 8-bit weights and int8 activations, then the best HEAD_TOP are scored again in float32 and put back
-(exact_top_head). A greedy reply depends only on those; a step over 2-8 rows takes 2-5 ms less.
+(exact_top_head). An unconstrained greedy reply depends only on those; a logits processor that masks
+them (the JSON grammar) picks among 8-bit scores, and scoring a word outside them reads its 8-bit
+score. A step over 2-8 rows takes 2-5 ms less.
 
 Quality gate (benchmarks/local_quality.py's measures, 2026-12-03): perplexity 37.03 against bf16's
 37.08 and float32's 36.99; MMLU cloze on 228 questions 32.0%, as bf16 (the same choice on 224); greedy
@@ -28,14 +30,15 @@ replies over 64 tokens equal to bf16's on 9 of 20 prompts, as float32's (the res
 rounding-level ties, 8 of 11 at the same token as float32's).
 
 A weight that does not read back as 4-bit blocks (another model, a float GGUF) keeps its float32
-MatMul, so the pass never changes a weight by more than bf16 rounding does.
+MatMul, so the pass never moves a weight by more than about bf16 rounding (3 x 2^-8 of its block's
+largest weight, checked for every block).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-VERSION = 5          # bump when the rewrite changes (it names the cache folder)
+VERSION = 7          # bump when the rewrite changes (it names the cache folder)
 BLOCK = 32
 ACCURACY_LEVEL = 1   # float32 activations (see above)
 HEAD_TOP = 64        # output head: 8-bit scores for every word, float32 for the best HEAD_TOP (0: float32)
@@ -58,8 +61,8 @@ def q4_blocks(w):
     safe = np.where(d == 0, 1.0, d)
     q = np.clip(np.rint((blocks - lo[..., None]) / safe[..., None]), 0, 15)
     err = np.abs(q * d[..., None] + lo[..., None] - blocks).max(-1)
-    scale = np.abs(blocks).max(-1)
-    if (err > scale * 3 * 2.0 ** -8 + 1e-12).any():
+    tolerance = np.abs(blocks).max(-1) * 3 * 2.0 ** -8 + 1e-12
+    if (err > tolerance).any():
         return None
     # d and m by least squares over the block's 32 weights, given q: the bf16 rounding of single
     # weights averages out (closer to the GGUF's own d and m than the rounded extremes are)
@@ -67,7 +70,10 @@ def q4_blocks(w):
     var = ((q - qm[..., None]) ** 2).sum(-1)
     fit_d = np.where(var > 0, ((q - qm[..., None]) * (blocks - wm[..., None])).sum(-1) / np.where(var > 0, var, 1), d)
     fit_m = wm - fit_d * qm
-    return q.astype(np.uint8), fit_d.astype(np.float32), fit_m.astype(np.float32)
+    fit_err = np.abs(q * fit_d[..., None] + fit_m[..., None] - blocks).max(-1)
+    fits = fit_err <= tolerance              # the bound holds for the values returned, block by block
+    d, lo = np.where(fits, fit_d, d), np.where(fits, fit_m, lo)
+    return q.astype(np.uint8), d.astype(np.float32), lo.astype(np.float32)
 
 
 def requantize(source: Path, target: Path) -> dict:
@@ -152,9 +158,10 @@ def requantize(source: Path, target: Path) -> dict:
 def exact_top_head(node, w):
     """The output head `node` (h @ W, W: [hidden, vocab] float32) as nodes that score every word with
     8-bit weights and int8 activations (ONNX Runtime's fast kernel; W is the GGUF's Q8_0 embedding, so its
-    8-bit blocks lose only bf16 rounding), then recompute the best HEAD_TOP words exactly in float32 and
-    put them back. The words that decide a greedy reply, and nearly all of a softmax's mass, are float32's
-    to the last bit; the rest are off by int8 rounding of h (~0.4%). Returns (nodes, initializers)."""
+    8-bit blocks lose only bf16 rounding), then recompute the best HEAD_TOP words in float32 and put them
+    back. The words that decide an unconstrained greedy reply, and nearly all of a softmax's mass, get
+    float32 scores (to summation-order rounding); the rest are off by int8 rounding of h (~0.4%).
+    Returns (nodes, initializers)."""
     import numpy as np
     from onnx import helper, numpy_helper
 
