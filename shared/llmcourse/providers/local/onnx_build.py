@@ -112,8 +112,7 @@ def _build(source: Path, built: Path, target: Path, weights: str) -> dict | None
            "-c", str(built / "build-cache"), "--extra_options", *extra]
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TQDM_DISABLE="1")
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if proc.returncode != 0 or not (built / "model.onnx").exists():
-        shutil.rmtree(built, ignore_errors=True)
+    if proc.returncode != 0 or not (built / "model.onnx").exists():     # (prepare_onnx removes `built`)
         raise LLMCourseError(f"Building the ONNX model failed (exit {proc.returncode}); use "
                              f"LLMCOURSE_LOCAL_BACKEND=torch meanwhile. Builder output:\n{proc.stderr[-3000:]}")
     shutil.rmtree(built / "build-cache", ignore_errors=True)

@@ -78,18 +78,24 @@ def q4_blocks(w):
 
 def requantize(source: Path, target: Path) -> dict:
     """Write `target`/model.onnx: `source`/model.onnx (float32, from the builder) with exact 4-bit
-    projections. Returns counts: {"q4": projections rewritten, "float32": left as they were}."""
+    projections. Returns counts: {"q4": projections rewritten, "float32": matmuls left as they were,
+    "head": how the output head scores, when HEAD_TOP rewrote it}."""
     import numpy as np
     import onnx
     from onnx import helper, numpy_helper
 
     model = onnx.load(str(Path(source) / "model.onnx"))
     inits = {i.name: i for i in model.graph.initializer}
+
+    def weight(node) -> str | None:
+        """The name of the constant weight a MatMul node multiplies by, if it has one."""
+        w = node.input[1] if node.op_type == "MatMul" and len(node.input) == 2 else None
+        return w if w in inits else None
+
     blocks = {}                                     # node name -> (q, d, m) of its weight
     for node in model.graph.node:
-        weight = node.input[1] if node.op_type == "MatMul" and len(node.input) == 2 else None
-        if weight in inits and not weight.startswith("lm_head"):
-            found = q4_blocks(numpy_helper.to_array(inits[weight]).astype(np.float32))
+        if weight(node) and not weight(node).startswith("lm_head"):
+            found = q4_blocks(numpy_helper.to_array(inits[weight(node)]).astype(np.float32))
             if found is not None:
                 blocks[node.name] = found
     # projections reading the same input (a layer's gate and up) become one wider 4-bit matmul and a
@@ -102,7 +108,7 @@ def requantize(source: Path, target: Path) -> dict:
     counts = {"q4": 0, "float32": 0}
     for node in model.graph.node:
         if node.name not in blocks:
-            counts["float32"] += node.op_type == "MatMul" and len(node.input) == 2 and node.input[1] in inits
+            counts["float32"] += weight(node) is not None
             nodes.append(node)
             continue
         group = groups[node.input[0]]
