@@ -1,5 +1,7 @@
-"""Fine-tuning figures for week 6: seconds per training step and peak memory for LoRA in fp32 and bf16
-and QLoRA in 4-bit, and the routing accuracy on the held-out tickets before and after training.
+"""Fine-tuning figures for week 6: seconds per training step and peak memory for LoRA in float32, in bf16
+mixed precision (float32 weights, bf16 matmuls: `train(precision="auto")` on hardware with native bf16), in
+pure bf16 weights, and QLoRA in 4-bit; and the routing accuracy on the held-out tickets before and after
+training (with `train`'s default precision).
 
     python benchmarks/finetune.py                      # CPU: all three modes, then before/after (~10 min on 2 cores)
     python benchmarks/finetune.py --device cuda        # a GPU: same table, whole test set, more steps (< 5 min on an H200)
@@ -25,7 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "shared"))
 DATA = ROOT / "week6_finetune" / "data"
-MODES = ("lora-fp32", "lora-bf16", "qlora-4bit")
+MODES = ("lora-fp32", "lora-mixed", "lora-bf16", "qlora-4bit")
+PRECISION = {"lora-fp32": "fp32", "lora-mixed": "bf16"}   # the others: train()'s default
 
 
 def model_from_gguf(gguf: Path) -> Path:
@@ -59,7 +62,7 @@ def load(mode: str, device: str, model_dir: str):
     if mode == "qlora-4bit":
         model, tok = ft.load_4bit(model_dir=model_dir, device=device)
         return ft.add_qlora(model), tok
-    model, tok = ft.load_base("float32" if mode == "lora-fp32" else "bfloat16", model_dir=model_dir)
+    model, tok = ft.load_base("bfloat16" if mode == "lora-bf16" else "float32", model_dir=model_dir)
     return ft.add_lora(model.to(device)), tok
 
 
@@ -72,14 +75,17 @@ def one_mode(args) -> dict:
     torch.manual_seed(0)
     data = ft.load_prepared(DATA)
     model, tok = load(args.mode, args.device, args.model_dir)
-    ft.train(model, tok, data.train, steps=1, batch_size=args.batch_size, progress=False)  # warm-up
-    result = ft.train(model, tok, data.train, steps=args.steps, batch_size=args.batch_size, lr=1e-3, progress=False)
+    precision = PRECISION.get(args.mode, "auto")
+    ft.train(model, tok, data.train, steps=1, batch_size=args.batch_size, precision=precision, progress=False)  # warm-up
+    result = ft.train(model, tok, data.train, steps=args.steps, batch_size=args.batch_size, lr=1e-3,
+                      precision=precision, progress=False)
     return {"mode": args.mode, "s_per_step": result.seconds_per_step, "peak_mb": peak_mb(args.device),
             "loss_first": result.losses[0], "loss_last": result.losses[-1]}
 
 
 def before_after(args) -> dict:
-    """Child process: accuracy on the test set before and after `--train-steps` of LoRA (bf16 on CUDA, fp32 on CPU)."""
+    """Child process: accuracy on the test set before and after `--train-steps` of LoRA (bf16 weights on CUDA,
+    float32 weights on a CPU; train() and score() in their default precision)."""
     from llmcourse import finetune as ft
 
     data = ft.load_prepared(DATA)
@@ -136,6 +142,9 @@ def main() -> None:
     threads = os.environ.get("OMP_NUM_THREADS", "all")
     print(f"# week 6 fine-tuning benchmark: device={args.device}, batch {args.batch_size}, OMP_NUM_THREADS={threads}, "
           f"{time.strftime('%Y-%m-%d %H:%M')}")
+    from llmcourse.finetune.precision import native_bf16
+
+    print(f"# native bf16 on {args.device}: {native_bf16(args.device)} (lora-mixed is train()'s default where True)")
     print(f"{'mode':<12} {'s/step':>8} {'peak MB':>9} {'loss first -> last':>20}")
     for mode in args.modes:
         r = child(args, "mode", mode)

@@ -62,6 +62,29 @@ def test_answer_loss_is_the_models_own_loss(trained, data):
         assert torch.allclose(answer_loss(model, batch), model(**batch).loss, atol=1e-4)
 
 
+def test_training_precision_follows_the_hardware_and_bf16_keeps_the_loss(trained, data):
+    """train(precision="auto") used bf16 mixed exactly where bf16 is native, and bf16 matmuls (which really run:
+    the loss moves in its last digits) give the float32 loss to within 2%, base and trained."""
+    import contextlib
+
+    import torch
+
+    from llmcourse.finetune import precision as P
+    from llmcourse.finetune.chat_format import collate
+    from llmcourse.finetune.lora import answer_loss, encode_rows
+
+    model, tok, _, result, _ = trained
+    assert result.settings["precision"] == ("bf16 mixed" if P.native_bf16() else "float32")
+    batch = collate(encode_rows(tok, data.train[:8]), tok.pad_token_id)
+    for adapters in (False, True):
+        with torch.no_grad(), (contextlib.nullcontext() if adapters else model.disable_adapter()):
+            l32 = float(answer_loss(model, batch))
+            with P.autocast(model, "bf16"):
+                l16 = float(answer_loss(model, batch))
+        print(f"adapters={adapters}: float32 {l32:.5f}, bf16 mixed {l16:.5f}")
+        assert l16 != l32 and abs(l16 - l32) < 0.02 * l32 + 0.01
+
+
 def test_loss_decreases(trained):
     losses = trained[3].losses
     assert sum(losses[-5:]) / 5 < 0.25 * sum(losses[:5]) / 5

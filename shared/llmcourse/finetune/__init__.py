@@ -6,10 +6,10 @@
 >>> train(model, tok, data.train, steps=60); score(model, tok, data.test)            # doctest: +SKIP
 
 Modules: data (read, curate, split, save), chat_format (template + answer-only loss), lora (peft,
-training loop, save/load/merge), qlora (bitsandbytes 4-bit), sft (trl's SFTTrainer), evaluate
-(accuracy on the held-out set), baselines (scikit-learn, retrieval shots), results (figures
-shared between notebooks), frontier (OpenAI fine-tuning jobs),
-drift (input monitoring). Heavy libraries (torch, peft, bitsandbytes, trl) load only when used.
+training loop, save/load/merge), precision (bf16 mixed precision where the hardware has it), qlora
+(bitsandbytes 4-bit), sft (trl's SFTTrainer), evaluate (accuracy on the held-out set), baselines
+(scikit-learn, retrieval shots), results (figures shared between notebooks), frontier (OpenAI
+fine-tuning jobs), drift (input monitoring). Heavy libraries (torch, peft, bitsandbytes, trl) load only when used.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ _EXPORTS = {
     "load_base": "lora", "add_lora": "lora", "train": "lora", "TrainResult": "lora", "plot_loss": "lora",
     "trainable_parameters": "lora", "save_adapter": "lora", "load_adapter": "lora", "merge": "lora",
     "load_4bit": "qlora", "add_qlora": "qlora", "weight_bytes": "qlora",
-    "sft_train": "sft",
+    "sft_train": "sft", "native_bf16": "precision",
     "score": "evaluate", "score_chat": "evaluate", "usd_per_1000": "evaluate", "parse_label": "evaluate", "pick_shots": "evaluate", "few_shot_messages": "evaluate",
     "Scores": "evaluate", "perplexity": "evaluate", "generate_answers": "evaluate",
     "baselines": "baselines", "retrieval_shots": "baselines",

@@ -12,6 +12,7 @@ from pathlib import Path
 from ..quiet import quiet_loading
 from .data import to_messages
 from .lora import DEFAULT_TARGETS, base_model_dir
+from .precision import native_bf16
 
 
 def prompt_completion(rows: list[dict]):
@@ -25,7 +26,8 @@ def prompt_completion(rows: list[dict]):
 def sft_train(rows: list[dict], out_dir, *, steps: int = 60, batch_size: int = 8, lr: float = 1e-3,
               r: int = 8, alpha: int = 16, model_dir=None, seed: int = 0, bf16: bool | None = None):
     """Train a LoRA adapter with trl's SFTTrainer and save it to `out_dir`; returns the trainer (its
-    `state.log_history` holds the losses). Uses CUDA when present, else the CPU."""
+    `state.log_history` holds the losses). Uses CUDA when present, else the CPU; `bf16=None` trains in bf16
+    mixed precision where the hardware computes in it (as `train(precision="auto")`)."""
     import torch
     from peft import LoraConfig
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -35,13 +37,13 @@ def sft_train(rows: list[dict], out_dir, *, steps: int = 60, batch_size: int = 8
     model_dir = Path(model_dir or base_model_dir())
     with quiet_loading():
         tok = AutoTokenizer.from_pretrained(model_dir)
-        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32, attn_implementation="eager")
     cfg = SFTConfig(output_dir=str(out_dir), max_steps=steps, per_device_train_batch_size=batch_size,
                     learning_rate=lr, lr_scheduler_type="cosine", warmup_steps=min(5, steps),
                     logging_steps=max(1, steps // 10), save_strategy="no", report_to="none", seed=seed,
-                    use_cpu=not cuda, bf16=bool(cuda if bf16 is None else bf16), activation_checkpointing=False,
+                    use_cpu=not cuda, bf16=native_bf16("cuda" if cuda else "cpu") if bf16 is None else bool(bf16), activation_checkpointing=False,
                     completion_only_loss=True, max_length=256, disable_tqdm=False, dataloader_num_workers=0)
-    lora = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=0.05, target_modules=list(DEFAULT_TARGETS),
+    lora = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=0.0, target_modules=list(DEFAULT_TARGETS),
                       task_type="CAUSAL_LM")
     trainer = SFTTrainer(model=model, args=cfg, train_dataset=prompt_completion(rows), processing_class=tok,
                          peft_config=lora)
