@@ -76,7 +76,8 @@ def one_mode(args) -> dict:
     data = ft.load_prepared(DATA)
     model, tok = load(args.mode, args.device, args.model_dir)
     precision = PRECISION.get(args.mode, "auto")
-    ft.train(model, tok, data.train, steps=1, batch_size=args.batch_size, precision=precision, progress=False)  # warm-up
+    ft.train(model, tok, data.train, steps=1, batch_size=args.batch_size, precision=precision,
+             progress=False)  # warm-up
     result = ft.train(model, tok, data.train, steps=args.steps, batch_size=args.batch_size, lr=1e-3,
                       precision=precision, progress=False)
     return {"mode": args.mode, "s_per_step": result.seconds_per_step, "peak_mb": peak_mb(args.device),

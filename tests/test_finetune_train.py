@@ -85,6 +85,25 @@ def test_training_precision_follows_the_hardware_and_bf16_keeps_the_loss(trained
         assert l16 != l32 and abs(l16 - l32) < 0.02 * l32 + 0.01
 
 
+def test_training_ran_eager_attention_and_gave_the_model_its_own_back(trained, data):
+    """train() switches to eager attention (the faster backward pass on a CPU) and restores sdpa afterwards;
+    both compute the same loss, so the switch changes speed only."""
+    import torch
+
+    from llmcourse.finetune.chat_format import collate
+    from llmcourse.finetune.lora import answer_loss, encode_rows, using_attention
+
+    model, tok = trained[0], trained[1]
+    assert model.get_base_model().config._attn_implementation == "sdpa"
+    batch = collate(encode_rows(tok, data.train[:8]), tok.pad_token_id)
+    with torch.no_grad():
+        sdpa = answer_loss(model, batch)
+        with using_attention(model, "eager"):
+            assert model.get_base_model().config._attn_implementation == "eager"
+            eager = answer_loss(model, batch)
+    assert torch.allclose(sdpa, eager, atol=1e-4)
+
+
 def test_loss_decreases(trained):
     losses = trained[3].losses
     assert sum(losses[-5:]) / 5 < 0.25 * sum(losses[:5]) / 5

@@ -5,6 +5,7 @@ peft (and bitsandbytes, which peft imports) load only inside these functions.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import random
@@ -29,20 +30,16 @@ def base_model_dir() -> Path:
     return Path(prepare(verbose=False, onnx=False))  # the bf16 folder only: no model load, no ONNX build
 
 
-def load_base(dtype: str = "float32", *, model_dir=None, attention: str = "eager"):
+def load_base(dtype: str = "float32", *, model_dir=None):
     """A fresh (model, tokenizer) from the safetensors folder: never the shared engine's model, so
-    training cannot change what `chat(model="local")` answers.
-
-    `attention="eager"` (plain matmul + softmax) rather than PyTorch's fused `sdpa`: for ~90-token tickets
-    on a CPU its backward pass is the faster one (a LoRA step, 1 thread, bf16 mixed: 1.80 s against 2.39 s;
-    float32: 4.76 against 5.14; 2026-12-03)."""
+    training cannot change what `chat(model="local")` answers."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     model_dir = Path(model_dir or base_model_dir())
     tok = AutoTokenizer.from_pretrained(model_dir)
     with quiet_loading():
-        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=getattr(torch, dtype), attn_implementation=attention)
+        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=getattr(torch, dtype))
     return model, tok
 
 
@@ -118,6 +115,18 @@ def _check_gradients(model, step: int) -> None:
             f"train it before any generate() or forward pass.")
 
 
+@contextlib.contextmanager
+def using_attention(model, implementation: str):
+    """Run `model` with another attention implementation inside the block ("eager", "sdpa"), then restore it."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    before = base.config._attn_implementation
+    base.set_attn_implementation(implementation)
+    try:
+        yield model
+    finally:
+        base.set_attn_implementation(before)
+
+
 def answer_loss(model, batch: dict):
     """The mean cross-entropy on the answer tokens, as `model(**batch).loss` computes it, with the vocabulary
     projection run only where a label is (`logits_to_keep`): about 3 of a ticket's 80 positions, so each
@@ -132,13 +141,20 @@ def answer_loss(model, batch: dict):
 
 
 def train(model, tokenizer, rows: list[dict], *, steps: int = 60, batch_size: int = 8, lr: float = 1e-3,
-          warmup: int = 5, seed: int = 0, precision: str = "auto", progress: bool = True) -> TrainResult:
+          warmup: int = 5, seed: int = 0, precision: str = "auto", attention: str = "eager",
+          progress: bool = True) -> TrainResult:
     """A plain PyTorch loop over shuffled batches: AdamW on the trainable (adapter) parameters, linear
     warm-up then cosine decay, loss on the answer tokens, a tqdm bar showing the loss.
 
     `precision`: "auto" runs the forward pass in bf16 mixed precision where the hardware computes in bf16
     (the adapters, optimizer and loss stay float32), else float32; "bf16" or "fp32" to choose (see
-    `llmcourse.finetune.precision`)."""
+    `llmcourse.finetune.precision`).
+
+    `attention`: the attention implementation used while training. "eager" (plain matmul + softmax) has the
+    faster backward pass for ~90-token tickets on a CPU: 30 LoRA steps on one thread in bf16 mixed took 71 s
+    against 107 s with PyTorch's fused "sdpa", 8 QLoRA steps 27 s against 33 s (2026-12-03). The model gets its
+    own attention back afterwards: for generation with long prompts sdpa is the faster one (40 tickets with 5
+    retrieved examples each: 21 s against 30 s)."""
     import torch
     from tqdm.auto import tqdm
 
@@ -156,21 +172,22 @@ def train(model, tokenizer, rows: list[dict], *, steps: int = 60, batch_size: in
     model.train()
     order, losses, t0 = [], [], time.perf_counter()
     bar = tqdm(range(steps), desc="training", disable=not progress)
-    for step in bar:
-        if len(order) < batch_size:
-            order += rng.sample(range(len(examples)), len(examples))
-        batch = {k: v.to(model.device) for k, v in collate([examples[i] for i in order[:batch_size]], pad).items()}
-        del order[:batch_size]
-        with autocast(model, precision):
-            loss = answer_loss(model, batch)
-        loss.backward()
-        if step == 0:
-            _check_gradients(model, step)
-        opt.step()
-        sched.step()
-        opt.zero_grad(set_to_none=True)
-        losses.append(float(loss.detach()))
-        bar.set_postfix(loss=f"{losses[-1]:.3f}")
+    with using_attention(model, attention):
+        for step in bar:
+            if len(order) < batch_size:
+                order += rng.sample(range(len(examples)), len(examples))
+            batch = {k: v.to(model.device) for k, v in collate([examples[i] for i in order[:batch_size]], pad).items()}
+            del order[:batch_size]
+            with autocast(model, precision):
+                loss = answer_loss(model, batch)
+            loss.backward()
+            if step == 0:
+                _check_gradients(model, step)
+            opt.step()
+            sched.step()
+            opt.zero_grad(set_to_none=True)
+            losses.append(float(loss.detach()))
+            bar.set_postfix(loss=f"{losses[-1]:.3f}")
     model.eval()
     return TrainResult(losses, time.perf_counter() - t0, steps,
                        {"batch_size": batch_size, "lr": lr, "examples": len(examples),

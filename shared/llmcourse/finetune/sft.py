@@ -37,11 +37,13 @@ def sft_train(rows: list[dict], out_dir, *, steps: int = 60, batch_size: int = 8
     model_dir = Path(model_dir or base_model_dir())
     with quiet_loading():
         tok = AutoTokenizer.from_pretrained(model_dir)
+        # eager attention: the faster backward pass for short sequences on a CPU (see lora.train)
         model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32, attn_implementation="eager")
+    bf16 = native_bf16("cuda" if cuda else "cpu") if bf16 is None else bool(bf16)
     cfg = SFTConfig(output_dir=str(out_dir), max_steps=steps, per_device_train_batch_size=batch_size,
                     learning_rate=lr, lr_scheduler_type="cosine", warmup_steps=min(5, steps),
                     logging_steps=max(1, steps // 10), save_strategy="no", report_to="none", seed=seed,
-                    use_cpu=not cuda, bf16=native_bf16("cuda" if cuda else "cpu") if bf16 is None else bool(bf16), activation_checkpointing=False,
+                    use_cpu=not cuda, bf16=bf16, activation_checkpointing=False,
                     completion_only_loss=True, max_length=256, disable_tqdm=False, dataloader_num_workers=0)
     lora = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=0.0, target_modules=list(DEFAULT_TARGETS),
                       task_type="CAUSAL_LM")
