@@ -3,7 +3,7 @@ mixed precision (float32 weights, bf16 matmuls: `train(precision="auto")` on har
 pure bf16 weights, and QLoRA in 4-bit; and the routing accuracy on the held-out tickets before and after
 training (with `train`'s default precision).
 
-    python benchmarks/finetune.py                      # CPU: all three modes, then before/after (~10 min on 2 cores)
+    python benchmarks/finetune.py                      # CPU: the four modes, then before/after (~10 min on 2 cores)
     python benchmarks/finetune.py --device cuda        # a GPU: same table, whole test set, more steps (< 5 min on an H200)
     python benchmarks/finetune.py --gguf PATH.gguf     # no course cache: convert the model from its GGUF first
 

@@ -18,7 +18,8 @@ from ..errors import LLMCourseError
 from ..quiet import quiet_loading
 from .chat_format import IGNORE, collate, encode_example
 from .data import to_messages
-from .precision import autocast, label, resolve
+from .precision import autocast, device_of, resolve
+from .precision import label as precision_label
 
 DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
@@ -48,8 +49,8 @@ def load_base(dtype: str = "float32", *, model_dir=None):
 warnings.filterwarnings("ignore", message=r".*`is_gradient_checkpointing` is deprecated", category=FutureWarning)
 # bitsandbytes (imported by peft) tries, on AVX512-BF16 CPUs, to fetch a faster 4-bit kernel from the Hugging Face
 # Hub through the optional `kernels` package, and warns when it cannot. The course never downloads at run time and
-# bitsandbytes falls back to its bundled kernel, so the warning (every notebook that imports peft) is hidden.
-logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
+# bitsandbytes falls back to its bundled kernel, so that one warning (every notebook that imports peft) is hidden.
+logging.getLogger("bitsandbytes.backends.cpu.ops").addFilter(lambda record: "kernels-community" not in str(record.msg))
 
 
 def add_lora(model, *, r: int = 8, alpha: int = 16, dropout: float = 0.0,
@@ -57,8 +58,8 @@ def add_lora(model, *, r: int = 8, alpha: int = 16, dropout: float = 0.0,
     """Wrap `model` with LoRA adapters (rank r, scale alpha/r) on `target_modules`; base weights frozen.
 
     `dropout` (on each adapter's input) regularizes long runs on little data; 0 by default because our runs
-    are 30 steps and on a CPU its random masks cost a third of a step (2.22 s against 3.27 s per step in bf16
-    mixed, 1 thread, with the same accuracy after 30 steps: 0.75 and 0.74; 2026-12-03)."""
+    are 30 steps and on a CPU its random masks cost a third of a step (30 steps, one thread, bf16 mixed, eager
+    attention: 2.22 s against 3.27 s per step, with the same accuracy after them: 0.75 and 0.74; 2026-12-03)."""
     from peft import LoraConfig, get_peft_model
 
     cfg = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=list(target_modules),
@@ -116,9 +117,13 @@ def _check_gradients(model, step: int) -> None:
 
 
 @contextlib.contextmanager
-def using_attention(model, implementation: str):
-    """Run `model` with another attention implementation inside the block ("eager", "sdpa"), then restore it."""
+def using_attention(model, implementation: str | None):
+    """Run `model` with another attention implementation inside the block ("eager", "sdpa"), then restore it.
+    None, or a model that cannot switch (not a transformers model), keeps the model's own."""
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    if implementation is None or not hasattr(base, "set_attn_implementation"):
+        yield model
+        return
     before = base.config._attn_implementation
     base.set_attn_implementation(implementation)
     try:
@@ -141,7 +146,7 @@ def answer_loss(model, batch: dict):
 
 
 def train(model, tokenizer, rows: list[dict], *, steps: int = 60, batch_size: int = 8, lr: float = 1e-3,
-          warmup: int = 5, seed: int = 0, precision: str = "auto", attention: str = "eager",
+          warmup: int = 5, seed: int = 0, precision: str = "auto", attention: str | None = "auto",
           progress: bool = True) -> TrainResult:
     """A plain PyTorch loop over shuffled batches: AdamW on the trainable (adapter) parameters, linear
     warm-up then cosine decay, loss on the answer tokens, a tqdm bar showing the loss.
@@ -150,8 +155,9 @@ def train(model, tokenizer, rows: list[dict], *, steps: int = 60, batch_size: in
     (the adapters, optimizer and loss stay float32), else float32; "bf16" or "fp32" to choose (see
     `llmcourse.finetune.precision`).
 
-    `attention`: the attention implementation used while training. "eager" (plain matmul + softmax) has the
-    faster backward pass for ~90-token tickets on a CPU: 30 LoRA steps on one thread in bf16 mixed took 71 s
+    `attention`: the attention implementation used while training; "auto" means "eager" on a CPU and the
+    model's own on a GPU (None: always the model's own). Eager (plain matmul + softmax) has the faster
+    backward pass for ~90-token tickets on a CPU: 30 LoRA steps on one thread in bf16 mixed took 71 s
     against 107 s with PyTorch's fused "sdpa", 8 QLoRA steps 27 s against 33 s (2026-12-03). The model gets its
     own attention back afterwards: for generation with long prompts sdpa is the faster one (40 tickets with 5
     retrieved examples each: 21 s against 30 s)."""
@@ -169,29 +175,34 @@ def train(model, tokenizer, rows: list[dict], *, steps: int = 60, batch_size: in
         1 + math.cos(math.pi * min(s, steps) / steps)))
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     precision = resolve(model, precision)
+    if attention == "auto":
+        attention = "eager" if device_of(model) == "cpu" else None
     model.train()
     order, losses, t0 = [], [], time.perf_counter()
     bar = tqdm(range(steps), desc="training", disable=not progress)
-    with using_attention(model, attention):
-        for step in bar:
-            if len(order) < batch_size:
-                order += rng.sample(range(len(examples)), len(examples))
-            batch = {k: v.to(model.device) for k, v in collate([examples[i] for i in order[:batch_size]], pad).items()}
-            del order[:batch_size]
-            with autocast(model, precision):
-                loss = answer_loss(model, batch)
-            loss.backward()
-            if step == 0:
-                _check_gradients(model, step)
-            opt.step()
-            sched.step()
-            opt.zero_grad(set_to_none=True)
-            losses.append(float(loss.detach()))
-            bar.set_postfix(loss=f"{losses[-1]:.3f}")
-    model.eval()
+    try:
+        with using_attention(model, attention):
+            for step in bar:
+                if len(order) < batch_size:
+                    order += rng.sample(range(len(examples)), len(examples))
+                batch = {k: v.to(model.device)
+                         for k, v in collate([examples[i] for i in order[:batch_size]], pad).items()}
+                del order[:batch_size]
+                with autocast(model, precision):
+                    loss = answer_loss(model, batch)
+                loss.backward()
+                if step == 0:
+                    _check_gradients(model, step)
+                opt.step()
+                sched.step()
+                opt.zero_grad(set_to_none=True)
+                losses.append(float(loss.detach()))
+                bar.set_postfix(loss=f"{losses[-1]:.3f}")
+    finally:
+        model.eval()   # also when the gradient check stops training, or on an interrupt
     return TrainResult(losses, time.perf_counter() - t0, steps,
                        {"batch_size": batch_size, "lr": lr, "examples": len(examples),
-                        "precision": label(model, precision)})
+                        "precision": precision_label(model, precision)})
 
 
 def plot_loss(result: TrainResult, *, ax=None, label: str = "loss"):

@@ -2,12 +2,13 @@
 
 Under `torch.autocast` the weights, the LoRA adapters, the optimizer state and the loss stay float32; each
 matmul reads its inputs as bf16 (half the bytes) and, on CPUs with AVX512-BF16 or AMX, multiplies at twice
-float32's rate. Measured on one LoRA step (8 tickets, one CPU thread, AVX512-BF16, 2026-12-03): float32
-4.76 s, bf16 mixed 1.80 s; 30 steps reached the same held-out accuracy (0.75 and 0.84 over two seeds, against
+float32's rate. Measured on one LoRA step, the same 8 tickets repeated (one CPU thread, AVX512-BF16, eager
+attention, no dropout, 2026-12-03): float32 4.76 s, bf16 mixed 1.80 s. 30 steps over batches of every length
+took 67-73 s in bf16 mixed and reached the same held-out accuracy (0.75 and 0.84 over two seeds, against
 0.73-0.75 in float32). On an AVX2-only CPU bf16 is emulated and much slower (a QLoRA step: 28.5 s against
 3.2 s, 2026-12-02), so "auto" keeps float32 there.
 
-    precision="auto"   bf16 mixed where native (CUDA with bf16, a CPU with AVX512-BF16/AMX), else float32
+    precision="auto"   bf16 mixed where native (an Ampere or newer GPU, a CPU with AVX512-BF16/AMX), else float32
     precision="bf16"   bf16 mixed, whatever the hardware
     precision="fp32"   plain float32
 """
@@ -36,16 +37,18 @@ def _cpu_flags() -> frozenset[str]:
 
 
 def native_bf16(device: str = "cpu") -> bool:
-    """Whether `device` multiplies bf16 natively: CUDA GPUs with bf16 support, CPUs with AVX512-BF16 or AMX.
-    (Elsewhere, macOS included, False: bf16 would be emulated or unmeasured, so float32 is the safe choice.)"""
+    """Whether `device` multiplies bf16 natively: CUDA GPUs from Ampere on (compute capability 8; a T4 or V100
+    only emulates it), CPUs with AVX512-BF16 or AMX. (Elsewhere, macOS included, False: bf16 would be emulated
+    or unmeasured, so float32 is the safe choice.)"""
     if str(device).startswith("cuda"):
         import torch
 
-        return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+        return bool(torch.cuda.is_available() and torch.cuda.get_device_capability(device)[0] >= 8)
     return bool(_cpu_flags() & {"avx512_bf16", "amx_bf16"})
 
 
-def _device_of(model) -> str:
+def device_of(model) -> str:
+    """The device type ("cpu", "cuda") of `model`'s first parameter (cpu if it has none)."""
     try:
         return next(model.parameters()).device.type
     except (StopIteration, AttributeError):
@@ -64,13 +67,19 @@ def resolve(model, precision: str = "auto") -> str:
         raise ValueError(f"precision={precision!r}: use one of {', '.join(PRECISIONS)}.")
     if precision != "auto":
         return precision
-    return "bf16" if native_bf16(_device_of(model)) and not _is_4bit(model) else "fp32"
+    return "bf16" if native_bf16(device_of(model)) and not _is_4bit(model) else "fp32"
 
 
 def label(model, precision: str) -> str:
-    """How a model trains under a resolved `precision`, in words ("bf16 mixed", "float32", "4-bit base")."""
-    if precision == "fp32" and _is_4bit(model):
+    """How a model trains under a resolved `precision`, in words ("bf16 mixed", "float32", "4-bit base",
+    "bf16 weights")."""
+    import torch
+
+    if _is_4bit(model):
         return "4-bit base"
+    floats = [p.dtype for p in model.parameters() if p.is_floating_point() and not p.requires_grad]
+    if floats and floats[0] == torch.bfloat16:
+        return "bf16 weights"
     return {"bf16": "bf16 mixed", "fp32": "float32"}[precision]
 
 
@@ -80,4 +89,4 @@ def autocast(model, precision: str = "auto"):
 
     if resolve(model, precision) == "fp32":
         return contextlib.nullcontext()
-    return torch.autocast(_device_of(model), dtype=torch.bfloat16)
+    return torch.autocast(device_of(model), dtype=torch.bfloat16)

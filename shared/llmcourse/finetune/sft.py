@@ -7,6 +7,7 @@ queue name) only, with the model's chat template.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..quiet import quiet_loading
@@ -26,8 +27,9 @@ def prompt_completion(rows: list[dict]):
 def sft_train(rows: list[dict], out_dir, *, steps: int = 60, batch_size: int = 8, lr: float = 1e-3,
               r: int = 8, alpha: int = 16, model_dir=None, seed: int = 0, bf16: bool | None = None):
     """Train a LoRA adapter with trl's SFTTrainer and save it to `out_dir`; returns the trainer (its
-    `state.log_history` holds the losses). Uses CUDA when present, else the CPU; `bf16=None` trains in bf16
-    mixed precision where the hardware computes in it (as `train(precision="auto")`)."""
+    `state.log_history` holds the losses). Uses CUDA when present, else the CPU; `bf16=None` follows
+    `accelerate launch --mixed_precision`, and otherwise trains in bf16 mixed precision where the hardware
+    computes in it (as `train(precision="auto")`)."""
     import torch
     from peft import LoraConfig
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -37,9 +39,12 @@ def sft_train(rows: list[dict], out_dir, *, steps: int = 60, batch_size: int = 8
     model_dir = Path(model_dir or base_model_dir())
     with quiet_loading():
         tok = AutoTokenizer.from_pretrained(model_dir)
-        # eager attention: the faster backward pass for short sequences on a CPU (see lora.train)
-        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32, attn_implementation="eager")
-    bf16 = native_bf16("cuda" if cuda else "cpu") if bf16 is None else bool(bf16)
+        # eager attention on a CPU: the faster backward pass for short sequences (see lora.train)
+        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32,
+                                                     attn_implementation=None if cuda else "eager")
+    if bf16 is None:   # `accelerate launch --mixed_precision ...` decides; else bf16 where the hardware has it
+        launched = os.environ.get("ACCELERATE_MIXED_PRECISION")
+        bf16 = launched == "bf16" if launched else native_bf16("cuda" if cuda else "cpu")
     cfg = SFTConfig(output_dir=str(out_dir), max_steps=steps, per_device_train_batch_size=batch_size,
                     learning_rate=lr, lr_scheduler_type="cosine", warmup_steps=min(5, steps),
                     logging_steps=max(1, steps // 10), save_strategy="no", report_to="none", seed=seed,
