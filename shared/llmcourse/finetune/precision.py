@@ -77,8 +77,8 @@ def label(model, precision: str) -> str:
 
     if _is_4bit(model):
         return "4-bit base"
-    floats = [p.dtype for p in model.parameters() if p.is_floating_point() and not p.requires_grad]
-    if floats and floats[0] == torch.bfloat16:
+    frozen = next((p for p in model.parameters() if p.is_floating_point() and not p.requires_grad), None)
+    if frozen is not None and frozen.dtype == torch.bfloat16:
         return "bf16 weights"
     return {"bf16": "bf16 mixed", "fp32": "float32"}[precision]
 
