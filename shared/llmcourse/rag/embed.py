@@ -19,6 +19,7 @@ use and fails offline. The store always receives vectors computed here.
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Protocol, Sequence, runtime_checkable
 
 import numpy as np
@@ -59,12 +60,24 @@ def _sentence_transformer(path: str):
 
 
 class LocalEmbedder:
-    """all-MiniLM-L6-v2 with sentence-transformers, on CPU (~650 short texts/s on 2 cores)."""
+    """all-MiniLM-L6-v2 with sentence-transformers, on CPU (~650 short texts/s on 2 cores).
+
+    Vectors are kept in a persistent cache (`llmcourse.rag.embed_cache`): a text this model embedded
+    before, in any notebook or process, comes back from disk, identical. `cache=False` computes every
+    time (to time the model), a path puts the cache file elsewhere.
+    """
 
     name = LOCAL_NAME
 
-    def __init__(self, path: str | None = None, batch_size: int = 64):
+    def __init__(self, path: str | None = None, batch_size: int = 64, cache: bool | str | Path = True):
         self.path, self.batch_size = path or local_model_path(), batch_size
+        self.cache = None
+        if cache:
+            from ..settings import cache_dir
+            from .embed_cache import EmbeddingCache, fingerprint
+
+            where = Path(cache) if isinstance(cache, (str, Path)) else cache_dir("rag") / "embeddings.sqlite"
+            self.cache = EmbeddingCache(where, model=f"{LOCAL_NAME}|{fingerprint(self.path)}")
 
     @property
     def model(self):
@@ -75,11 +88,24 @@ class LocalEmbedder:
         return self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension") \
             else self.model.get_sentence_embedding_dimension()
 
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        return self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
+                                 convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
+
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
-        return self.model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-                                 convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
+        if self.cache is None:
+            return self._encode(texts)
+        cached = self.cache.get(texts)
+        missing = list(dict.fromkeys(t for t, v in zip(texts, cached) if v is None))
+        fresh: dict[str, np.ndarray] = {}
+        if missing:
+            vectors = self._encode(missing)
+            self.cache.put(missing, vectors)
+            fresh = dict(zip(missing, vectors))
+        return np.stack([v if v is not None else fresh[t] for t, v in zip(texts, cached)])
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_documents([text])[0]
