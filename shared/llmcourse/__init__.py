@@ -39,6 +39,7 @@ __all__ = sorted(_EXPORTS)
 
 # `chat` is both a module and the function it defines: bind the function eagerly, or importing the
 # submodule `llmcourse.chat` anywhere (the rag package does) would leave the module under that name.
+from . import quiet as _quiet  # noqa: E402,F401  (its log filter is in place before a notebook imports transformers)
 from .chat import Reply, Usage, chat  # noqa: E402
 
 

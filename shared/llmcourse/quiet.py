@@ -2,7 +2,8 @@
 
 transformers 5 draws a progress bar for every `from_pretrained`, including the ones that
 sentence-transformers and LangChain make for us. A lesson's output should show what the student
-did, not what a library does while it reads a file, so every load inside llmcourse is wrapped:
+did, not what a library does while it reads a file, so every load inside llmcourse is wrapped
+(and one bitsandbytes warning about a Hub download the course never makes is filtered, below):
 
 >>> with quiet_loading():
 ...     pass
@@ -10,8 +11,14 @@ did, not what a library does while it reads a file, so every load inside llmcour
 
 from __future__ import annotations
 
+import logging
 import threading
 
+# bitsandbytes (imported by peft, which transformers and sentence-transformers import) tries, on AVX512-BF16 CPUs,
+# to fetch a faster 4-bit kernel from the Hugging Face Hub through the optional `kernels` package, and warns when
+# it cannot. The course never downloads at run time and bitsandbytes falls back to its bundled kernel, so that one
+# warning (in every notebook that loads a model: weeks 1, 5 and 6) is hidden.
+logging.getLogger("bitsandbytes.backends.cpu.ops").addFilter(lambda record: "kernels-community" not in str(record.msg))
 _depth = 0
 _lock = threading.Lock()
 

@@ -6,7 +6,6 @@ peft (and bitsandbytes, which peft imports) load only inside these functions.
 from __future__ import annotations
 
 import contextlib
-import logging
 import math
 import random
 import time
@@ -47,10 +46,6 @@ def load_base(dtype: str = "float32", *, model_dir=None):
 # peft 0.21 and trl read transformers 5's deprecated `is_gradient_checkpointing` on every adapter they wrap or
 # load: a FutureWarning the student can do nothing about, hidden (only that one) from the lesson's output.
 warnings.filterwarnings("ignore", message=r".*`is_gradient_checkpointing` is deprecated", category=FutureWarning)
-# bitsandbytes (imported by peft) tries, on AVX512-BF16 CPUs, to fetch a faster 4-bit kernel from the Hugging Face
-# Hub through the optional `kernels` package, and warns when it cannot. The course never downloads at run time and
-# bitsandbytes falls back to its bundled kernel, so that one warning (every notebook that imports peft) is hidden.
-logging.getLogger("bitsandbytes.backends.cpu.ops").addFilter(lambda record: "kernels-community" not in str(record.msg))
 
 
 def add_lora(model, *, r: int = 8, alpha: int = 16, dropout: float = 0.0,
