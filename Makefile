@@ -19,7 +19,7 @@ PIP_FROM := $(if $(WHEELHOUSE),--no-index --find-links $(abspath $(WHEELHOUSE)))
 UV     := $(VENV)/bin/uv
 UV_PIN  = $(shell grep -m1 '^uv==' requirements.txt | cut -d' ' -f1)
 UV_FROM = $(if $(WHEELHOUSE),--no-index --find-links $(abspath $(WHEELHOUSE)),$(shell $(PYTHON) scripts/pip_sources.py))
-UV_PIP  = $(UV) pip install -q --python $(PY)
+UV_PIP  = $(UV) pip install -q --compile-bytecode --python $(PY)
 
 .PHONY: lab test setup prepare unit serve bench bench-reference week clean-cache strip wheelhouse wheelhouse-check
 
