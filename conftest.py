@@ -44,8 +44,18 @@ def pytest_xdist_make_scheduler(config, log):
     return ByWeek(config, log)
 
 
+# Test files that train or run notebooks themselves: minutes, not seconds (clean-clone make test, 2026-12-03:
+# test_finetune_train.py 200 s). Estimated as 2 s a test, the training file was queued among the short tests and
+# ran alone at the end while the other worker sat idle.
+SLOW_TEST_FILES = {"tests/test_finetune_train.py": 200}
+
+
 def estimated_seconds(nodeids) -> float:
-    """A rough cost for a group, to order the queue: a notebook ~90 s (week 6's, which train, ~150 s), a test
-    ~2 s. Measured in a clean-clone make test (2026-12-03): notebooks 1-411 s, most unit tests under 2 s."""
-    return sum(150 if n.startswith("week6_finetune") and ".ipynb" in n else 90 if ".ipynb" in n else 2
-               for n in nodeids)
+    """A rough cost for a group, to order the queue: a notebook ~90 s (week 6's, which train, ~150 s), a slow
+    test file what SLOW_TEST_FILES says, any other test ~2 s. Measured in a clean-clone make test
+    (2026-12-03): notebooks 1-411 s, most unit tests under 2 s."""
+    nodeids = list(nodeids)
+    files = {n.split("::", 1)[0] for n in nodeids}
+    slow = sum(SLOW_TEST_FILES.get(f, 0) for f in files)
+    return slow + sum(150 if n.startswith("week6_finetune") and ".ipynb" in n else 90 if ".ipynb" in n else
+                      0 if n.split("::", 1)[0] in SLOW_TEST_FILES else 2 for n in nodeids)
