@@ -49,7 +49,8 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "shared"))
 
-from llmcourse.rag import KnowledgeBase, LocalEmbedder, chunk_documents, evaluate_retrieval, load_documents  # noqa: E402
+from llmcourse.rag import (KnowledgeBase, LocalEmbedder, chunk_documents, evaluate_retrieval,  # noqa: E402
+                           load_documents)
 from llmcourse.providers.local.repeats import cut_repeat, first_repeat, penalty_processor  # noqa: E402
 from llmcourse.rag.eval import keyword_coverage, load_questions  # noqa: E402
 

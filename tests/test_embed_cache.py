@@ -76,3 +76,24 @@ def test_an_unusable_cache_warns_once_and_embeddings_still_come(tmp_path):
         out2 = emb.embed_documents(TEXTS[:2])
     np.testing.assert_allclose(out, out2, atol=1e-6)
     assert out.shape == (2, 384)
+
+
+def test_a_damaged_row_is_recomputed_not_raised(tmp_path):
+    import sqlite3
+
+    cache = EmbeddingCache(tmp_path / "e.sqlite", model="m")
+    cache.put(["ok", "bad"], np.ones((2, 4), dtype=np.float32))
+    with sqlite3.connect(tmp_path / "e.sqlite") as con:
+        con.execute("UPDATE vectors SET vec = ? WHERE key = ?", (b"abc", cache._key("bad")))
+    con.close()
+    got = cache.get(["ok", "bad"])
+    assert got[0].tolist() == [1.0] * 4 and got[1] is None
+
+
+def test_no_writable_cache_folder_still_embeds(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("LLMCOURSE_CACHE", str(blocker / "cache"))   # a folder under a file cannot be made
+    with pytest.warns(RuntimeWarning, match="embedding cache not used"):
+        emb = LocalEmbedder()
+    assert emb.cache is None and emb.embed_documents(["a cat"]).shape == (1, 384)

