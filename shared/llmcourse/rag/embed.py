@@ -63,7 +63,8 @@ class LocalEmbedder:
     """all-MiniLM-L6-v2 with sentence-transformers, on CPU (~650 short texts/s on 2 cores).
 
     Vectors are kept in a persistent cache (`llmcourse.rag.embed_cache`): a text this model embedded
-    before, in any notebook or process, comes back from disk, identical. `cache=False` computes every
+    before, in any notebook or process, comes back from disk (equal to a fresh vector within float
+    rounding). `cache=False` computes every
     time (to time the model), a path puts the cache file elsewhere.
     """
 

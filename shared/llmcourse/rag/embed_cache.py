@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from contextlib import closing
 import warnings
+from contextlib import closing
 from pathlib import Path
 from typing import Sequence
 
