@@ -28,7 +28,7 @@ from urllib.parse import unquote, urlparse
 
 OPTIONS = ("index-url", "extra-index-url", "find-links", "no-index", "constraint", "trusted-host", "cert")
 RANK = {"global": 1, "install": 2, ":env:": 3}
-UV_ARGS = ["pip", "install", "-q", "--compile-bytecode"]
+UV_ARGS = ["pip", "install", "-q"]   # no --compile-bytecode: see the Makefile (PYTHONDONTWRITEBYTECODE)
 
 
 def configured(listing: str) -> dict[str, list[str]]:

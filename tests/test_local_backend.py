@@ -155,3 +155,41 @@ def test_the_prefix_store_keeps_recent_prompts_within_its_limit():
     assert store.longest([5, 5])[0] == 0
     store.add(list(range(20)), kv(20))                            # longer than the limit: not kept
     assert (tuple(range(20))) not in store.entries
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the per-thread count goes through libgomp, found in /proc")
+def test_torch_on_this_thread_only_changes_that_thread_and_leaves_the_others_every_thread():
+    """The worker's torch ops run on its own thread (so they do not fight ONNX Runtime's spinning threads for
+    the cores), while the rest of the process keeps torch's full thread count. In a fresh process with two
+    threads: this process's tests run with OMP_NUM_THREADS=1, where the two would look alike."""
+    import os
+    import subprocess
+
+    code = """
+import threading, torch
+from llmcourse.providers.local.batching import torch_on_this_thread_only
+seen = {}
+def worker():
+    seen["set"] = torch_on_this_thread_only()
+    seen["worker"] = torch.get_num_threads()
+t = threading.Thread(target=worker); t.start(); t.join()
+late = threading.Thread(target=lambda: seen.update(late=torch.get_num_threads())); late.start(); late.join()
+print(seen["set"], seen["worker"], torch.get_num_threads(), seen["late"])
+"""
+    env = dict(os.environ, OMP_NUM_THREADS="2", MKL_NUM_THREADS="2")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["True", "1", "2", "2"]
+
+
+def test_the_decoder_worker_keeps_its_torch_ops_on_its_own_thread(monkeypatch):
+    """The worker makes the call above on its own thread, before its first job (the call's effect: the test above)."""
+    from llmcourse.providers.local import batching
+
+    calls = []
+    monkeypatch.setattr(batching, "torch_on_this_thread_only", lambda: calls.append(threading.current_thread().name))
+    decoder = batching.BatchDecoder(None, layers=1, kv_heads=1, head_dim=4)   # no session: the job fails, and ends
+    job = decoder.submit(batching.Job([1, 2, 3], max_tokens=2, eos=0))
+    with pytest.raises(AttributeError):
+        list(job)
+    assert calls == ["llmcourse-decoder"]

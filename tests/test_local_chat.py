@@ -75,3 +75,28 @@ def test_prompt_longer_than_the_context_window_is_refused_clearly():
     from llmcourse.errors import LLMCourseError
     with pytest.raises(LLMCourseError, match="context window"):
         chat("word " * 9000, model="local", max_tokens=10)
+
+
+def test_converting_the_gguf_parses_it_once_and_puts_gguf_back(tmp_path):
+    """prepare() memoises gguf's reader and tensor-name map while transformers converts the GGUF (it would
+    parse the file three times), and hands gguf its own functions back afterwards, after an error too."""
+    import gguf
+
+    from llmcourse.providers.local.engine import _gguf_parsed_once
+
+    path = tmp_path / "tiny.gguf"
+    writer = gguf.GGUFWriter(str(path), "llama")
+    writer.add_block_count(2)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.close()
+    before = (gguf.GGUFReader, gguf.get_tensor_name_map)
+    with pytest.raises(RuntimeError):
+        with _gguf_parsed_once():
+            first = gguf.GGUFReader(path)
+            assert gguf.GGUFReader(str(path)) is first and first.fields["llama.block_count"].contents() == 2
+            assert gguf.get_tensor_name_map(gguf.MODEL_ARCH.LLAMA, 2) is gguf.get_tensor_name_map(
+                gguf.MODEL_ARCH.LLAMA, 2)
+            raise RuntimeError("conversion failed")
+    assert (gguf.GGUFReader, gguf.get_tensor_name_map) == before
+    assert gguf.GGUFReader(path) is not first

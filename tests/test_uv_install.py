@@ -53,7 +53,7 @@ def test_the_wheelhouse_reads_no_configuration_and_passwords_are_masked(tmp_path
     cmd, _ = uv_install.command(["uv"], options={"index-url": ["https://me:s3cret@private.example/simple"]})
     shown = uv_install.masked(cmd)
     assert "s3cret" not in shown and "https://me:***@private.example/simple" in shown
-    assert "--compile-bytecode" in cmd and cmd[cmd.index("--python") + 1] == sys.executable
+    assert cmd[cmd.index("--python") + 1] == sys.executable
 
 
 def test_the_script_reads_pips_own_configuration(tmp_path):
@@ -68,3 +68,12 @@ def test_the_script_reads_pips_own_configuration(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert f"--find-links {tmp_path}" in out.stdout
+
+
+def test_the_courses_commands_let_python_write_bytecode():
+    """make's recipes run without PYTHONDONTWRITEBYTECODE, so each module is compiled once, on first import,
+    instead of in every notebook kernel (uv installs no bytecode)."""
+    out = subprocess.run(["make", "-s", "--no-print-directory", "--eval", 'probe: ; @echo "[$$PYTHONDONTWRITEBYTECODE]"',
+                          "probe"], cwd=ROOT, capture_output=True, text=True,
+                         env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"), check=True).stdout
+    assert out.strip() == "[]"

@@ -42,12 +42,14 @@ def load_4bit(*, model_dir=None, device: str | None = None, compute_dtype: str |
     return model, tok
 
 
-def add_qlora(model, *, r: int = 8, alpha: int = 16, dropout: float = 0.0, target_modules=DEFAULT_TARGETS):
-    """Prepare a 4-bit model for training (norms in fp32, input gradients on) and add LoRA adapters."""
+def add_qlora(model, *, r: int = 8, alpha: int = 16, dropout: float = 0.0, target_modules=DEFAULT_TARGETS,
+              seed: int | None = 0):
+    """Prepare a 4-bit model for training (norms in fp32, input gradients on) and add LoRA adapters (seeded:
+    see add_lora)."""
     from peft import prepare_model_for_kbit_training
 
     model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
-    return add_lora(model, r=r, alpha=alpha, dropout=dropout, target_modules=target_modules)
+    return add_lora(model, r=r, alpha=alpha, dropout=dropout, target_modules=target_modules, seed=seed)
 
 
 def weight_bytes(model) -> int:

@@ -109,6 +109,41 @@ class Job:
         self.tokens.put(None)
 
 
+def openmp_runtimes() -> list[str]:
+    """The OpenMP runtimes loaded in this process (GNU libgomp in pip's torch, Intel's or LLVM's elsewhere),
+    once torch is imported; [] where /proc is not there to tell (macOS, Windows)."""
+    import torch  # noqa: F401  (loads torch's runtime)
+
+    try:
+        with open("/proc/self/maps") as maps:
+            found = {line.split()[-1] for line in maps if "/" in line}
+    except OSError:
+        return []
+    return sorted(p for p in found if p.rsplit("/", 1)[-1].startswith(("libgomp", "libiomp", "libomp")))
+
+
+def torch_on_this_thread_only() -> bool:
+    """Make torch's ops on the calling thread run on that thread alone (True if it could).
+
+    The worker picks each token with torch (the logits processors, argmax, sampling) between two ONNX
+    Runtime passes, whose threads spin for work meanwhile (onnx_engine.py). torch's own OpenMP threads would
+    wake for each 49,152-wide op and fight them for the cores: one client of the gateway got 45 tokens/s
+    instead of 80 (2 cores, 2026-12-04). OpenMP keeps the thread count per thread, so it is set to 1 for this
+    thread only, in the runtime torch loaded; the student's own torch work keeps every core."""
+    import ctypes
+
+    import torch
+
+    torch.get_num_threads()   # torch sets a thread's count on its first use there: let it, then change it
+    runtimes = openmp_runtimes()
+    try:
+        for path in runtimes:
+            ctypes.CDLL(path).omp_set_num_threads(1)
+    except (OSError, AttributeError):
+        return False
+    return bool(runtimes) and torch.get_num_threads() == 1
+
+
 class KVCache:
     """Per-layer key and value buffers, rows x kv_heads x capacity x head_dim, grown on demand."""
 
@@ -229,6 +264,7 @@ class BatchDecoder:
 
     # -- worker --------------------------------------------------------------------------------
     def _loop(self) -> None:
+        torch_on_this_thread_only()
         while True:
             with self._cond:
                 while not self._pending and not self._active:

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from .batching import BatchDecoder, Job
+from .batching import BatchDecoder, Job, openmp_runtimes
 from .engine_base import ChatEngineBase, Generation
 from .onnx_build import prepare_onnx
 
@@ -55,7 +55,11 @@ class OnnxEngine(ChatEngineBase):
         so = ort.SessionOptions()
         so.intra_op_num_threads = session_threads()
         so.inter_op_num_threads = 1
-        so.add_session_config_entry("session.intra_op.allow_spinning", "0")  # leave idle cores to others
+        # Its threads spin between one pass's ops and the next pass (the worker picks a token in between):
+        # one reply 66-82 -> 94-118 tokens/s on 2 cores (llama.cpp 125-128 in the same runs, 2026-12-04);
+        # they stop spinning soon after the last pass. Only where the worker's own torch ops can be kept on
+        # its thread (batching.torch_on_this_thread_only), or they and the spinning threads fight.
+        so.add_session_config_entry("session.intra_op.allow_spinning", "1" if openmp_runtimes() else "0")
         self.session = ort.InferenceSession(str(self.onnx_dir / "model.onnx"), so,
                                             providers=["CPUExecutionProvider"])
         self.decoder = BatchDecoder(self.session, layers=int(config["num_hidden_layers"]),
