@@ -28,3 +28,16 @@ def test_tokens_per_second_is_positive(bf16):
 def test_unknown_precision_is_named():
     with pytest.raises(ValueError, match="fp32, bf16, int8, nf4"):
         load_local("fp8")
+
+
+def test_the_fast_backend_continues_the_same_text_faster(bf16):
+    """Notebook 08's last measurement: the GGUF's own 4-bit blocks with ONNX Runtime's kernel against bf16
+    transformers, the same prompt, greedy. The first words agree (the weights are the same numbers)."""
+    from llmcourse.lessons.quantize import fast_tokens_per_second
+
+    model, tok = bf16
+    prompt = "The capital of France is"
+    fast, text = fast_tokens_per_second(prompt, new_tokens=16)
+    slow = tokens_per_second(model, tok, prompt, new_tokens=16)
+    assert fast > slow
+    assert text.split()[0].strip(".,") == "Paris"

@@ -69,3 +69,23 @@ def tokens_per_second(model, tokenizer, prompt: str, *, new_tokens: int = 32) ->
         out = model.generate(ids, attention_mask=torch.ones_like(ids), **kw)
         seconds = time.perf_counter() - start
     return (out.shape[1] - ids.shape[1]) / seconds
+
+
+def fast_tokens_per_second(prompt: str, *, new_tokens: int = 32) -> tuple[float, str]:
+    """The same greedy generation on the course's fast backend: ONNX Runtime running the bundled GGUF's own
+    4-bit blocks (providers/local/onnx_q4.py) with a kernel written for them. Returns (tokens/s, the text).
+
+    Timed like `tokens_per_second` (prompt read and tokens generated, the model already loaded); one short
+    warm-up first, since ONNX Runtime sizes its buffers on its first pass. Stops early only at the end of text."""
+    from ..providers.local.engine import get_engine
+    from ..providers.local.onnx_build import onnx_available
+
+    if not onnx_available():
+        raise RuntimeError("The fast backend needs onnxruntime and onnxruntime-genai: run `make setup`.")
+    engine = get_engine("onnx")
+    ids = engine.tokenizer(prompt)["input_ids"]
+    list(engine.submit(ids, max_tokens=1))                   # warm-up
+    start = time.perf_counter()
+    new = list(engine.submit(ids, max_tokens=new_tokens))
+    seconds = time.perf_counter() - start
+    return len(new) / seconds, engine.tokenizer.decode(new, skip_special_tokens=True)
