@@ -42,6 +42,23 @@ def browser_page(*, width: int = 1280, height: int = 900):
             browser.close()
 
 
+def choose(page, radio: str, option: str, *, tries: int = 20) -> None:
+    """Pick `option` of the Gradio radio with elem_id `radio`, as a student clicks it, and wait until the page shows
+    it picked. A click that lands before Gradio has wired the page up is lost (a CI run, 2026-12-04, generated
+    rows for the schema the radio still named), so an unpicked option is clicked again, up to `tries` times."""
+    from playwright.sync_api import expect
+
+    box = page.locator(f"#{radio} input[type=radio][value='{option}']")
+    for _ in range(tries):
+        page.locator(f"#{radio} label", has_text=option).first.click()
+        try:
+            expect(box).to_be_checked(timeout=500)
+            return
+        except AssertionError:
+            continue
+    raise AssertionError(f"{option!r} of #{radio} was never shown picked after {tries} clicks")
+
+
 def screenshot(page, name: str) -> Path:
     """Save a full-page screenshot as test-artifacts/<name>.png and print its path (pytest -s shows it;
     it is also in the captured output of a failing test)."""

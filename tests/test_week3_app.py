@@ -83,12 +83,12 @@ def test_gradio_client_generates_rows_with_status_report_and_files(served):
 
 
 def test_in_chromium_fill_the_form_generate_5_rows_and_download_the_jsonl(served, tmp_path):
-    from browser import browser_page
+    from browser import browser_page, choose
 
     with browser_page() as page:
         page.set_default_timeout(600_000)
         page.goto(served.url)
-        page.get_by_text("JSON Schema", exact=True).first.click()
+        choose(page, "mode", "JSON Schema")
         page.locator("#schema textarea").fill(json.dumps(CITY))
         page.locator("#brief textarea").fill(BRIEF)
         page.locator("#grid textarea").fill("")
@@ -111,3 +111,22 @@ def test_in_chromium_fill_the_form_generate_5_rows_and_download_the_jsonl(served
     spec = datagen.DatasetSpec(CITY, brief=BRIEF)
     assert len(rows) == n_kept and all(spec.validate(r)[1] is None for r in rows)
     assert all(r["city"] in shown and r["country"] in shown for r in rows)  # the table shows every row
+
+
+def test_in_chromium_editing_a_schema_picks_json_schema_and_editing_fields_picks_fields(served):
+    """The radio follows the box the student edited last (fill is what a paste does: no key pressed)."""
+    from playwright.sync_api import expect
+
+    from browser import browser_page, choose
+
+    with browser_page() as page:
+        page.set_default_timeout(60_000)
+        page.goto(served.url)
+        choose(page, "mode", "JSON Schema")     # (waits until the page is wired up)
+        choose(page, "mode", "Fields")
+        page.locator("#schema textarea").fill(json.dumps(CITY))
+        expect(page.locator("#mode input[value='JSON Schema']")).to_be_checked()
+        page.locator("#fields [role=gridcell]").first.dblclick()      # the first field's name
+        page.keyboard.type("prompt")
+        page.keyboard.press("Enter")
+        expect(page.locator("#mode input[value='Fields']")).to_be_checked()

@@ -149,6 +149,10 @@ def build_app(*, model: str | None = None, out_root: str | Path | None = None, m
         report_md = gr.Markdown(elem_id="report")
         plot = gr.Plot(label="Quality report", elem_id="plot")
         preset.change(load_preset, preset, [mode, schema_text, brief, grid], api_visibility="private")
+        # Editing a schema means using it: the radio follows the box last edited, typed or pasted (a student who
+        # pasted a schema but left "Fields" chosen got rows of the default fields). In the browser, no round trip.
+        schema_text.change(None, None, mode, js="() => 'JSON Schema'")
+        fields.change(None, None, mode, js="() => 'Fields'")
         go.click(lambda: uuid.uuid4().hex, None, run_id, api_visibility="private").then(
             run, [f.model, mode, fields, schema_text, brief, grid, n_rows, batch, run_id, root],
             [status, table, rejected, report_md, plot, files], api_name="generate")
