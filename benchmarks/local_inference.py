@@ -37,6 +37,12 @@ t0 = time.perf_counter()
 if phase == "llama_cpp":
     if os.environ.get("LLMCOURSE_LLAMA_CPP"):
         sys.path.insert(0, os.environ["LLMCOURSE_LLAMA_CPP"])
+    import llama_cpp.llama_cpp as low   # the bindings, as llama_cpp.llama calls them
+    if os.environ.get("LLMCOURSE_LLAMA_PLAIN_BUFFERS"):   # see plain_buffers_needed()
+        default_params = low.llama_model_default_params
+        def plain():
+            p = default_params(); p.use_extra_bufts = False; return p
+        low.llama_model_default_params = plain
     from llama_cpp import Llama
     from llmcourse.engine import gguf_path
     llm = Llama(model_path=str(gguf_path()), n_ctx=2048, n_threads=threads, verbose=False)
@@ -89,6 +95,23 @@ def has_llama_cpp(env: dict) -> bool:
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True).returncode == 0
 
 
+PROBE = """
+import os, sys
+sys.path.insert(0, os.environ["LLMCOURSE_LLAMA_CPP"]) if os.environ.get("LLMCOURSE_LLAMA_CPP") else None
+import llama_cpp
+from llmcourse.engine import gguf_path
+llm = llama_cpp.Llama(model_path=str(gguf_path()), n_ctx=256, n_threads=1, verbose=False)
+llm("The capital of France is", max_tokens=2)
+"""
+
+
+def plain_buffers_needed(env: dict) -> bool:
+    """True when llama.cpp crashes reading a prompt with its extra weight buffers (AMX/repacked tiles) and so
+    must run with plain CPU buffers: llama-cpp-python 0.3.36 built with -march=native segfaulted on every
+    prompt of more than one token on an AMX CPU (Xeon, 2-core VM, 2026-12-04); one-token prompts ran."""
+    return subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True).returncode < 0
+
+
 PHASE_ENV = {"onnx-fp32": {"LLMCOURSE_ONNX_WEIGHTS": "fp32"}}
 
 
@@ -124,8 +147,14 @@ def main() -> None:
     if ref:
         env["LLMCOURSE_LLAMA_CPP"] = str(ref)
     phases = ["torch", "onnx", "onnx-fp32"]
+    plain = False
     if has_llama_cpp(env):
         phases.append("llama_cpp")
+        if plain_buffers_needed(env):
+            plain = True
+            env["LLMCOURSE_LLAMA_PLAIN_BUFFERS"] = "1"
+            print("llama.cpp crashed reading a prompt with its extra weight buffers (AMX/repacked tiles) on this "
+                  "CPU: its column runs with plain CPU buffers (use_extra_bufts=False).")
     else:
         print("llama_cpp is not importable: skipping the llama.cpp column (build it once with "
               "`make bench-reference`).")
@@ -144,15 +173,15 @@ def main() -> None:
     res = {p: merge(v) for p, v in got.items()}
     names = {"torch": "llmcourse torch (transformers bf16)", "onnx": "llmcourse onnx (ORT 4-bit q4x; default)",
              "onnx-fp32": "llmcourse onnx (ORT float32)",
-             "llama_cpp": "llama.cpp (same Q4_1 GGUF)"}
+             "llama_cpp": "llama.cpp (same Q4_1 GGUF)" + (", plain buffers" if plain else "")}
     med = statistics.median
     base = med(res["llama_cpp"]["tokens_per_s"]) if "llama_cpp" in res else None
-    print(f"\n{'engine':38} {'load s':>7} {'TTFT s':>7} {'tok/s':>7} {'peak RSS MB':>11} {'x llama.cpp':>11}")
+    print(f"\n{'engine':46} {'load s':>7} {'TTFT s':>7} {'tok/s':>7} {'peak RSS MB':>11} {'x llama.cpp':>11}")
     for p in phases:
         r = res[p]
         tps = med(r["tokens_per_s"])
         ratio = f"{tps / base:.2f}" if base else "-"
-        print(f"{names[p]:38} {r['load_s']:7.2f} {med(r['ttft_s']):7.3f} {tps:7.1f} {r['peak_rss_mb']:11.0f} "
+        print(f"{names[p]:46} {r['load_s']:7.2f} {med(r['ttft_s']):7.3f} {tps:7.1f} {r['peak_rss_mb']:11.0f} "
               f"{ratio:>11}")
     print(f"\n({args.threads} threads, {os.cpu_count()} CPU cores; {N_TOKENS}-token greedy replies; "
           f"{args.runs} runs x {args.rounds} rounds per backend, medians; tok/s includes reading the prompt)")
