@@ -77,11 +77,12 @@ def fast_tokens_per_second(prompt: str, *, new_tokens: int = 32) -> tuple[float,
 
     Timed like `tokens_per_second` (prompt read and tokens generated, the model already loaded); one short
     warm-up first, since ONNX Runtime sizes its buffers on its first pass. Stops early only at the end of text."""
+    from ..errors import LLMCourseError
     from ..providers.local.engine import get_engine
     from ..providers.local.onnx_build import onnx_available
 
     if not onnx_available():
-        raise RuntimeError("The fast backend needs onnxruntime and onnxruntime-genai: run `make setup`.")
+        raise LLMCourseError("The fast backend needs onnxruntime and onnxruntime-genai: run `make setup`.")
     engine = get_engine("onnx")
     ids = engine.tokenizer(prompt)["input_ids"]
     list(engine.submit(ids, max_tokens=1))                   # warm-up
