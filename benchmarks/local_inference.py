@@ -97,7 +97,8 @@ def has_llama_cpp(env: dict) -> bool:
 
 PROBE = """
 import os, sys
-sys.path.insert(0, os.environ["LLMCOURSE_LLAMA_CPP"]) if os.environ.get("LLMCOURSE_LLAMA_CPP") else None
+if os.environ.get("LLMCOURSE_LLAMA_CPP"):
+    sys.path.insert(0, os.environ["LLMCOURSE_LLAMA_CPP"])
 import llama_cpp
 from llmcourse.engine import gguf_path
 llm = llama_cpp.Llama(model_path=str(gguf_path()), n_ctx=256, n_threads=1, verbose=False)

@@ -96,7 +96,7 @@ def _builder_env() -> dict:
 
 def start_builder():
     """The ONNX builder in a process of its own, importing what it needs; `prepare_onnx(..., builder=)` hands it
-    its arguments. Close it with `.stdin.close()` (it exits) when it is not used."""
+    its arguments. One that is not used is killed (engine.prepare does)."""
     import subprocess as sp
 
     return sp.Popen([sys.executable, "-c", _WARM_BUILDER], stdin=sp.PIPE, stdout=sp.PIPE, stderr=sp.PIPE,
